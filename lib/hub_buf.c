@@ -1,0 +1,132 @@
+/*
+ * hub_buf.c — growable byte buffer (see hub_buf.h).
+ */
+#include "hub_buf.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void hub_buf_init(hub_buf *b, size_t cap)
+{
+    b->data = NULL;
+    b->len = 0;
+    b->size = 0;
+    b->cap = cap;
+}
+
+void hub_buf_free(hub_buf *b)
+{
+    free(b->data);
+    b->data = NULL;
+    b->len = 0;
+    b->size = 0;
+}
+
+void hub_buf_reset(hub_buf *b)
+{
+    b->len = 0;
+    if (b->data != NULL)
+        b->data[0] = '\0';
+}
+
+static bool reserve(hub_buf *b, size_t extra)
+{
+    size_t need = b->len + extra + 1;
+    if (b->cap != 0 && b->len + extra > b->cap)
+        return false;
+    if (need <= b->size)
+        return true;
+    size_t nsize = b->size ? b->size : 256;
+    while (nsize < need)
+        nsize *= 2;
+    char *p = realloc(b->data, nsize);
+    if (p == NULL)
+        return false;
+    b->data = p;
+    b->size = nsize;
+    return true;
+}
+
+bool hub_buf_append(hub_buf *b, const void *p, size_t n)
+{
+    if (!reserve(b, n))
+        return false;
+    if (n > 0)
+        memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+    return true;
+}
+
+bool hub_buf_puts(hub_buf *b, const char *s)
+{
+    return hub_buf_append(b, s, strlen(s));
+}
+
+bool hub_buf_printf(hub_buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0 || !reserve(b, (size_t)n))
+        return false;
+    va_start(ap, fmt);
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+    return true;
+}
+
+void hub_buf_consume(hub_buf *b, size_t n)
+{
+    if (n >= b->len) {
+        hub_buf_reset(b);
+        return;
+    }
+    memmove(b->data, b->data + n, b->len - n);
+    b->len -= n;
+    b->data[b->len] = '\0';
+}
+
+bool hub_buf_json_str(hub_buf *b, const char *s)
+{
+    static const char hexd[] = "0123456789abcdef";
+    if (!hub_buf_append(b, "\"", 1))
+        return false;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        char esc[7];
+        size_t n = 0;
+        switch (*p) {
+        case '"':
+            n = 2, esc[0] = '\\', esc[1] = '"';
+            break;
+        case '\\':
+            n = 2, esc[0] = '\\', esc[1] = '\\';
+            break;
+        case '\n':
+            n = 2, esc[0] = '\\', esc[1] = 'n';
+            break;
+        case '\r':
+            n = 2, esc[0] = '\\', esc[1] = 'r';
+            break;
+        case '\t':
+            n = 2, esc[0] = '\\', esc[1] = 't';
+            break;
+        default:
+            if (*p < 0x20) {
+                esc[0] = '\\', esc[1] = 'u', esc[2] = '0', esc[3] = '0';
+                esc[4] = hexd[*p >> 4], esc[5] = hexd[*p & 15];
+                n = 6;
+            } else {
+                esc[0] = (char)*p;
+                n = 1;
+            }
+        }
+        if (!hub_buf_append(b, esc, n))
+            return false;
+    }
+    return hub_buf_append(b, "\"", 1);
+}

@@ -1,0 +1,30 @@
+/*
+ * hub_buf.h — a growable byte buffer with an explicit length (always NUL-terminated).
+ * The buffer owns its data; hub_buf_free releases it. Appends fail only on ENOMEM
+ * or when the buffer would grow past its cap (cap 0 = unlimited).
+ */
+#ifndef HUB_BUF_H
+#define HUB_BUF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct {
+    char *data;  /* owned; NUL-terminated when len > 0 or after any append */
+    size_t len;
+    size_t size; /* allocated bytes */
+    size_t cap;  /* hard limit on len, 0 = none */
+} hub_buf;
+
+void hub_buf_init(hub_buf *b, size_t cap);
+void hub_buf_free(hub_buf *b);
+void hub_buf_reset(hub_buf *b); /* len = 0, keeps memory */
+bool hub_buf_append(hub_buf *b, const void *p, size_t n);
+bool hub_buf_puts(hub_buf *b, const char *s);
+bool hub_buf_printf(hub_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Drops the first n bytes. */
+void hub_buf_consume(hub_buf *b, size_t n);
+/* Appends s as a JSON string literal (with quotes, escaped). */
+bool hub_buf_json_str(hub_buf *b, const char *s);
+
+#endif

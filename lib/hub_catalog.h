@@ -1,0 +1,92 @@
+/*
+ * hub_catalog.h — an immutable snapshot of the routing tables: providers, their
+ * credentials (decrypted, held only in memory), models and prices.
+ *
+ * The gateway loads a snapshot, shares it between threads by reference count and
+ * swaps in a fresh one every catalog_refresh_ms. A snapshot is never modified after
+ * hub_catalog_load returns.
+ */
+#ifndef HUB_CATALOG_H
+#define HUB_CATALOG_H
+
+#include "hub_crypto.h"
+#include "hub_db.h"
+#include "hub_error.h"
+#include "hub_price.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct {
+    long long id;
+    char name[65];
+    char type[33];
+    char base_url[513];
+    bool internal; /* admin allowed plain http */
+    bool enabled;
+    int cred_first, ncreds; /* slice of hub_catalog.creds */
+} hub_provider;
+
+typedef struct {
+    long long id;
+    int weight;
+    bool active;   /* status = active */
+    bool readable; /* secret decrypted */
+    char *secret;  /* owned by the snapshot, zeroed on free; NULL when unreadable */
+    size_t secret_len;
+} hub_credential;
+
+typedef struct {
+    char name[192];
+    int provider; /* index into providers */
+    char upstream[192];
+    char kind[17];
+    bool enabled;
+} hub_model;
+
+typedef struct {
+    char provider[65];
+    char model[192];
+    hub_price price;
+} hub_price_row;
+
+typedef struct {
+    int refs; /* atomic */
+    long long loaded_ms;
+    hub_provider *providers;
+    int nproviders;
+    hub_credential *creds;
+    int ncreds;
+    hub_model *models;
+    int nmodels;
+    hub_price_row *prices;
+    int nprices;
+} hub_catalog;
+
+/* A resolved route for one request. Pointers borrow from the snapshot. */
+typedef struct {
+    const hub_provider *provider;
+    const hub_credential *cred; /* NULL when the provider has no credential */
+    char upstream_model[192];
+    char canonical[260]; /* "provider/upstream_model" */
+    const char *kind;    /* "chat", "embedding", "image" or NULL when routed by provider name */
+} hub_route;
+
+/* Loads a snapshot (refs = 1). NULL + message on failure. */
+hub_catalog *hub_catalog_load(hub_db *db, const hub_keyring *kr, char *err, size_t errsz);
+void hub_catalog_retain(hub_catalog *c);
+void hub_catalog_release(hub_catalog *c);
+
+const hub_provider *hub_catalog_provider(const hub_catalog *c, const char *name);
+
+/*
+ * Resolves a client's model name: an exact entry of the models table first, then
+ * "PROVIDER/MODEL" with PROVIDER a provider name. HUB_ENOTFOUND when neither.
+ * HUB_EUNAVAIL when the provider or model is disabled.
+ */
+hub_err hub_catalog_route(const hub_catalog *c, const char *model, hub_route *out);
+
+/* The price for (provider name, model), falling back to the provider type's vendor. */
+hub_price hub_catalog_price(const hub_catalog *c, const hub_provider *p, const char *model);
+
+#endif
