@@ -43,7 +43,8 @@ void gw_keycache_free(gw_keycache *kc);
 
 typedef struct {
     hub_config cfg;
-    hub_keyring kr;
+    hub_keyring kr; /* guarded by refresh_mu after start-up */
+    long long kr_stamp; /* inode + mtime of the key file when kr was loaded */
     hub_spool *spool;
     gw_keycache *keys;
     pthread_mutex_t cat_mu;     /* guards cat */
@@ -104,6 +105,8 @@ bool gw_model_allowed(const gw_principal *p, const char *requested, const char *
  * refreshes it when stale (force: reload now unless loaded within 250 ms). NULL when
  * none could ever be loaded. */
 hub_catalog *gw_catalog_get(gw_worker *w, bool force);
+/* Records the identity of the key file just loaded (so a rotation is noticed). */
+void gw_keyring_loaded(gw_ctx *ctx);
 
 /* ---- gw_openai.c: the /v1 endpoints ---- */
 

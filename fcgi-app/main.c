@@ -175,6 +175,7 @@ int main(int argc, char **argv)
         HUB_ERROR("%s", err);
         goto end;
     }
+    gw_keyring_loaded(&g_ctx);
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0 || mysql_library_init(0, NULL, NULL) != 0) {
         HUB_ERROR("cannot initialise libcurl or the MariaDB client library");
         goto end;

@@ -1,0 +1,117 @@
+/*
+ * main.c — hubctl's entry point: global options (--config), the top-level command
+ * table and the overall help.
+ *
+ * hubctl [--config PATH] COMMAND [ARGS]. Global options must come before the command;
+ * everything after it belongs to the command, which parses its own options. The exit
+ * status is 0 on success, 1 on a runtime error and 2 on a usage error.
+ */
+#include "config.h"
+
+#include "hub_log.h"
+#include "hubctl.h"
+
+#include <getopt.h>
+#include <mysql.h>
+#include <string.h>
+
+static const hc_cmd COMMANDS[] = {
+    {"migrate", hc_migrate_main, "apply the schema/NNN_*.sql files not applied yet"},
+    {"init-keys", hc_init_keys_main, "create the master key file if it does not exist"},
+    {"key-rotate", hc_key_rotate_main, "rotate the master key and reseal every credential"},
+    {"provider", hc_provider_main, "add, list, enable and disable upstream providers"},
+    {"model", hc_model_main, "add, list and remove model routes"},
+    {"price", hc_price_main, "set and list model prices"},
+    {"team", hc_team_main, "add and list teams"},
+    {"user", hc_user_main, "add, list, enable and disable users"},
+    {"key", hc_key_main, "create, list and revoke hub API keys"},
+    {"usage", hc_usage_main, "report usage and cost from the usage ledger"},
+    {"spool", hc_spool_main, "drain the local usage spool into the database"},
+};
+#define NCOMMANDS (sizeof(COMMANDS) / sizeof(COMMANDS[0]))
+
+static void help(void)
+{
+    printf("usage: hubctl [--config PATH] COMMAND [ARGS]\n\n"
+           "Administers a hub AI gateway: schema, master key, providers, models, prices,\n"
+           "users, teams, API keys and usage reports.\n\n"
+           "global options:\n"
+           "  --config PATH   configuration file (default: $HUB_CONF, else %s)\n"
+           "  --help          show this help\n"
+           "  --version       show the version\n\n"
+           "commands:\n",
+           hub_config_path(NULL));
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        printf("  %-11s %s\n", COMMANDS[i].name, COMMANDS[i].summary);
+    printf("\nRun 'hubctl COMMAND --help' for the options of a command.\n"
+           "Exit status: 0 success, 1 runtime error, 2 usage error.\n");
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option OPTS[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+    hubctl h;
+    int status = HC_EXIT_USAGE;
+
+    memset(&h, 0, sizeof(h));
+    hub_log_init("hubctl", "warn");
+    opterr = 0;
+    for (;;) {
+        int c = getopt_long(argc, argv, "+:c:hV", OPTS, NULL);
+        if (c == -1)
+            break;
+        switch (c) {
+        case 'c':
+            h.config_arg = optarg;
+            break;
+        case 'h':
+            help();
+            return HC_EXIT_OK;
+        case 'V':
+            printf("hubctl (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION);
+            return HC_EXIT_OK;
+        default:
+            if (c == ':')
+                hc_err("option '%s' needs a value (try 'hubctl --help')", argv[optind - 1]);
+            else
+                hc_err("unknown option '%s' (try 'hubctl --help')", argv[optind - 1]);
+            return HC_EXIT_USAGE;
+        }
+    }
+    if (optind >= argc) {
+        hc_err("missing command (try 'hubctl --help')");
+        return HC_EXIT_USAGE;
+    }
+    const char *cmd = argv[optind];
+    if (strcmp(cmd, "help") == 0) {
+        help();
+        return HC_EXIT_OK;
+    }
+    const hc_cmd *found = NULL;
+    for (size_t i = 0; i < NCOMMANDS; i++) {
+        if (strcmp(COMMANDS[i].name, cmd) == 0)
+            found = &COMMANDS[i];
+    }
+    if (found == NULL) {
+        hc_err("unknown command '%s' (try 'hubctl --help')", cmd);
+        return HC_EXIT_USAGE;
+    }
+    if (mysql_library_init(0, NULL, NULL) != 0) {
+        hc_err("cannot initialise the MariaDB client library");
+        return HC_EXIT_FAIL;
+    }
+    status = found->fn(&h, argc - optind, argv + optind);
+    hc_close(&h);
+    mysql_library_end();
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        hc_err("cannot write to stdout");
+        if (status == HC_EXIT_OK)
+            status = HC_EXIT_FAIL;
+    }
+    return status;
+}

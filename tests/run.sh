@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# hub's whole test suite: the quickstart set-up in a throwaway folder on free ports, then the
+# unit tests and the integration tests (real MariaDB, lighttpd, hub-gateway, mock provider,
+# official SDKs). Ends with one line "N passed, M failed"; exits non-zero when anything failed.
+#
+#   tests/run.sh [--sanitizers] [--keep]
+#     --sanitizers  build with ASan + UBSan (also: HUB_CONFIGURE_FLAGS=--enable-sanitizers)
+#     --keep        keep the temporary HUB_HOME for inspection
+set -uo pipefail
+
+SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+KEEP=0
+for a in "$@"; do
+    case "$a" in
+    --sanitizers) export HUB_CONFIGURE_FLAGS="--enable-sanitizers" ;;
+    --keep) KEEP=1 ;;
+    *) echo "usage: tests/run.sh [--sanitizers] [--keep]" >&2; exit 2 ;;
+    esac
+done
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+export HUB_HOME
+HUB_HOME=$(mktemp -d /tmp/hub-test.XXXXXX)
+export HUB_PORT MOCK_PORT
+HUB_PORT=$(free_port)
+MOCK_PORT=$(free_port)
+export HUB_CONF=$HUB_HOME/etc/hub.conf
+export HUB_THREADS=${HUB_THREADS:-16}
+export JSON_SUITE=${JSON_SUITE:-$SRC/../shared/data/JSONTestSuite/test_parsing}
+export PYTHONPATH=$SRC/tests/integration
+export PYTHONDONTWRITEBYTECODE=1
+# sanitizer runs: report every error, keep going so the log shows all of them
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=0:log_path=$HUB_HOME/log/asan}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:log_path=$HUB_HOME/log/ubsan}
+OUT=$HUB_HOME/test-output
+mkdir -p "$OUT" "$HUB_HOME/log"
+PASS=0
+FAIL=0
+
+cleanup() {
+    [ -f "$HUB_HOME/run/mock.pid" ] && kill "$(cat "$HUB_HOME/run/mock.pid")" 2>/dev/null
+    bash "$SRC/deploy/quickstart.sh" stop >/dev/null 2>&1
+    if [ "$KEEP" = 1 ]; then echo "kept $HUB_HOME"; else rm -rf "$HUB_HOME"; fi
+}
+trap cleanup EXIT
+
+summary() {
+    echo "$PASS passed, $FAIL failed"
+    [ "$FAIL" -eq 0 ]
+    exit $?
+}
+
+# run_tap NAME CMD...: runs a program that prints "ok - X" / "not ok - X" lines and counts them.
+run_tap() {
+    local name=$1 rc p f
+    shift
+    echo "== $name"
+    "$@" >"$OUT/$name.out" 2>"$OUT/$name.err"
+    rc=$?
+    cat "$OUT/$name.out"
+    p=$(grep -c '^ok - ' "$OUT/$name.out")
+    f=$(grep -c '^not ok - ' "$OUT/$name.out")
+    PASS=$((PASS + p))
+    FAIL=$((FAIL + f))
+    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+        echo "not ok - $name exited with status $rc"
+        tail -20 "$OUT/$name.err"
+        FAIL=$((FAIL + 1))
+    elif [ "$f" -gt 0 ]; then
+        tail -5 "$OUT/$name.err"
+    fi
+}
+
+# one-off check: check NAME CMD...
+check() {
+    local name=$1
+    shift
+    if "$@" >>"$OUT/checks.log" 2>&1; then echo "ok - $name"; PASS=$((PASS + 1)); else echo "not ok - $name"; FAIL=$((FAIL + 1)); fi
+}
+
+# --- tools the tests need (the quickstart installs the hub's own dependencies)
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    echo "installing nodejs and npm"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm) >"$OUT/apt-node.log" 2>&1
+fi
+if [ ! -d "$SRC/tests/node/node_modules/openai" ]; then
+    (cd "$SRC/tests/node" && npm install --no-audit --no-fund --silent) >"$OUT/npm.log" 2>&1 ||
+        { echo "not ok - npm install of the SDK test clients"; tail -20 "$OUT/npm.log"; FAIL=$((FAIL + 1)); }
+fi
+
+# --- the set-up, exactly as a user runs it
+echo "== quickstart (HUB_HOME=$HUB_HOME, port $HUB_PORT${HUB_CONFIGURE_FLAGS:+, $HUB_CONFIGURE_FLAGS})"
+if ! bash "$SRC/deploy/quickstart.sh" >"$OUT/quickstart.out" 2>&1; then
+    cat "$OUT/quickstart.out"
+    echo "not ok - quickstart"
+    FAIL=$((FAIL + 1))
+    summary
+fi
+echo "ok - quickstart"
+PASS=$((PASS + 1))
+check "quickstart prints the API URL, the demo key and HUB_CONF" \
+    grep -q "export HUB_CONF=$HUB_CONF" "$OUT/quickstart.out"
+
+# --- unit tests
+make -C "$HUB_HOME/build/tests" check TESTS= >"$OUT/unit-build.log" 2>&1 ||
+    { echo "not ok - unit tests build"; tail -20 "$OUT/unit-build.log"; FAIL=$((FAIL + 1)); }
+for t in test_crypto test_apikey test_core; do
+    run_tap "unit/$t" "$HUB_HOME/build/tests/unit/$t"
+done
+run_tap unit/test_json "$HUB_HOME/build/tests/unit/test_json" "$JSON_SUITE"
+check "make checksrc (no banned calls)" make -C "$HUB_HOME/build" checksrc
+
+# --- integration
+python3 "$SRC/tests/mock_provider.py" --port "$MOCK_PORT" --pidfile "$HUB_HOME/run/mock.pid" \
+    >"$OUT/mock.log" 2>&1 &
+for _ in $(seq 1 50); do grep -q listening "$OUT/mock.log" 2>/dev/null && break; sleep 0.1; done
+run_tap mock_selftest python3 "$SRC/tests/test_mock_provider_selftest.py"
+run_tap fixtures python3 "$SRC/tests/integration/fixtures.py"
+run_tap quickstart_demo python3 "$SRC/tests/integration/test_quickstart.py"
+run_tap api python3 "$SRC/tests/integration/test_api.py"
+run_tap openai_sdk node "$SRC/tests/node/openai_sdk.test.mjs"
+run_tap jsonsuite python3 "$SRC/tests/integration/test_jsonsuite.py"
+run_tap crypto_rotation python3 "$SRC/tests/integration/test_keys_rotation.py"
+run_tap hubctl python3 "$SRC/tests/integration/test_hubctl.py"
+run_tap db_outage python3 "$SRC/tests/integration/test_outage.py"
+run_tap shutdown python3 "$SRC/tests/integration/test_shutdown.py"
+
+# --- sanitizer reports from any process of the run
+if ls "$HUB_HOME"/log/asan* "$HUB_HOME"/log/ubsan* >/dev/null 2>&1; then
+    echo "not ok - sanitizer reports found:"
+    head -50 "$HUB_HOME"/log/asan* "$HUB_HOME"/log/ubsan* 2>/dev/null
+    FAIL=$((FAIL + 1))
+elif [ -n "${HUB_CONFIGURE_FLAGS:-}" ]; then
+    echo "ok - no sanitizer reports"
+    PASS=$((PASS + 1))
+fi
+summary
