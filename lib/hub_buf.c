@@ -94,6 +94,7 @@ void hub_buf_consume(hub_buf *b, size_t n)
 bool hub_buf_json_str(hub_buf *b, const char *s)
 {
     static const char hexd[] = "0123456789abcdef";
+    size_t start = b->len; /* all or nothing: restored on failure */
     if (!hub_buf_append(b, "\"", 1))
         return false;
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
@@ -126,7 +127,13 @@ bool hub_buf_json_str(hub_buf *b, const char *s)
             }
         }
         if (!hub_buf_append(b, esc, n))
-            return false;
+            goto fail;
     }
-    return hub_buf_append(b, "\"", 1);
+    if (hub_buf_append(b, "\"", 1))
+        return true;
+fail:
+    b->len = start;
+    if (b->data != NULL)
+        b->data[start] = '\0';
+    return false;
 }

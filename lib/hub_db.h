@@ -30,7 +30,13 @@ typedef struct {
     long long i;
 } hub_dbp;
 
-#define DB_STR(x)     ((hub_dbp){.t = (x) ? HUB_DBP_STR : HUB_DBP_NULL, .s = (x), .len = (x) ? strlen(x) : 0})
+/* A string parameter; NULL becomes SQL NULL. (A function, so arrays pass without warnings.) */
+static inline hub_dbp hub_dbp_str(const char *x)
+{
+    hub_dbp p = {.t = x ? HUB_DBP_STR : HUB_DBP_NULL, .s = x, .len = x ? strlen(x) : 0};
+    return p;
+}
+#define DB_STR(x)     hub_dbp_str(x)
 #define DB_BLOB(p, n) ((hub_dbp){.t = HUB_DBP_BLOB, .s = (const char *)(p), .len = (n)})
 #define DB_INT(x)     ((hub_dbp){.t = HUB_DBP_INT, .i = (long long)(x)})
 #define DB_NULL       ((hub_dbp){.t = HUB_DBP_NULL})

@@ -113,9 +113,14 @@ int hub_error_http(hub_err e, int status_override, const char *message, const ch
         code = MAP[e].code;
     if (message == NULL)
         message = hub_http_reason(status);
+    if (outsz <= 1) {
+        if (outsz == 1)
+            out[0] = '\0';
+        return status;
+    }
 
     hub_buf b;
-    hub_buf_init(&b, outsz > 0 ? outsz - 1 : 0);
+    hub_buf_init(&b, outsz - 1);
     bool ok = hub_buf_puts(&b, "{\"error\":{\"message\":") && hub_buf_json_str(&b, message) &&
               hub_buf_puts(&b, ",\"type\":") && hub_buf_json_str(&b, type) &&
               hub_buf_puts(&b, ",\"param\":") &&
@@ -124,11 +129,11 @@ int hub_error_http(hub_err e, int status_override, const char *message, const ch
               (code ? hub_buf_json_str(&b, code) : hub_buf_puts(&b, "null")) &&
               hub_buf_puts(&b, "}}");
     if (!ok) {
-        /* message too long for out: fall back to a fixed body */
+        /* message too long for out: fall back to a fixed body (valid JSON when outsz >= 100) */
         snprintf(out, outsz,
                  "{\"error\":{\"message\":\"%s\",\"type\":\"%s\",\"param\":null,\"code\":null}}",
                  hub_http_reason(status), type);
-    } else if (outsz > 0) {
+    } else {
         memcpy(out, b.data, b.len + 1);
     }
     hub_buf_free(&b);

@@ -130,6 +130,7 @@ hub_spool *hub_spool_open(const char *dir, char *err, size_t errsz)
         goto fail;
     }
     memcpy(s->dir, dir, strlen(dir) + 1);
+    s->fd = -1;
     pthread_mutex_init(&s->mu, NULL);
     s->fd = open_active(s);
     if (s->fd < 0) {
@@ -139,11 +140,19 @@ hub_spool *hub_spool_open(const char *dir, char *err, size_t errsz)
     struct stat st;
     if (fstat(s->fd, &st) == 0)
         s->bytes = (long)st.st_size;
+    /* a previous process with our pid may have died mid-line: end that line first */
+    if (s->bytes > 0) {
+        char last = '\n';
+        if (pread(s->fd, &last, 1, (off_t)s->bytes - 1) == 1 && last != '\n' &&
+            write(s->fd, "\n", 1) == 1)
+            s->bytes++;
+    }
     return s;
 fail:
     if (s != NULL) {
-        pthread_mutex_destroy(&s->mu);
-        free(s);
+        if (s->fd > 0)
+            close(s->fd);
+        free(s); /* the mutex holds no resources (initialised or still zero) */
     }
     return NULL;
 }
@@ -161,13 +170,11 @@ void hub_spool_close(hub_spool *s)
 
 bool hub_spool_append(hub_spool *s, const hub_usage *u)
 {
-    char stackbuf[1024];
     hub_buf b;
     hub_buf_init(&b, 0);
     bool rc = false;
     if (!hub_usage_to_json(u, &b))
         goto end;
-    (void)stackbuf;
     pthread_mutex_lock(&s->mu);
     ssize_t w = write(s->fd, b.data, b.len);
     if (w == (ssize_t)b.len) {
@@ -175,6 +182,10 @@ bool hub_spool_append(hub_spool *s, const hub_usage *u)
         s->bytes += (long)w;
         s->pending_rows++;
         rc = true;
+    } else if (w > 0) {
+        /* a short write (disk full): end the torn line so the next record stays readable */
+        if (write(s->fd, "\n", 1) == 1)
+            s->bytes += (long)w + 1;
     }
     pthread_mutex_unlock(&s->mu);
     if (!rc)

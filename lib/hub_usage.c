@@ -94,6 +94,11 @@ bool hub_usage_from_json(const char *line, size_t len, hub_usage *u)
     o = json_tokener_parse_ex(tok, line, (int)len);
     if (o == NULL || !json_object_is_type(o, json_type_object))
         goto end;
+    /* one object per line: nothing but whitespace after it */
+    for (size_t i = json_tokener_get_parse_end(tok); i < len; i++) {
+        if (line[i] != ' ' && line[i] != '\t' && line[i] != '\r')
+            goto end;
+    }
     if (!get_str(o, "request_id", u->request_id, sizeof(u->request_id), true) ||
         strlen(u->request_id) != HUB_UUID_LEN)
         goto end;
@@ -103,15 +108,16 @@ bool hub_usage_from_json(const char *line, size_t len, hub_usage *u)
         !get_str(o, "endpoint", u->endpoint, sizeof(u->endpoint), true) ||
         !get_str(o, "outcome", u->outcome, sizeof(u->outcome), true))
         goto end;
-    u->attempt = (int)get_num(o, "attempt");
+    long long attempt = get_num(o, "attempt"), status = get_num(o, "status");
     u->ts_ms = get_num(o, "ts_ms");
-    if (u->attempt < 0 || u->ts_ms < 0)
+    if (attempt < 0 || attempt > 65535 || status > 999 || u->ts_ms < 0)
         goto end;
+    u->attempt = (int)attempt;
     u->key_id = get_num(o, "key_id");
     u->user_id = get_num(o, "user_id");
     u->team_id = get_num(o, "team_id");
     u->stream = (int)get_num(o, "stream");
-    u->status = (int)get_num(o, "status");
+    u->status = (int)status;
     u->prompt_tokens = get_num(o, "prompt_tokens");
     u->completion_tokens = get_num(o, "completion_tokens");
     u->total_tokens = get_num(o, "total_tokens");

@@ -110,6 +110,20 @@ for t in test_crypto test_apikey test_core; do
 done
 run_tap unit/test_json "$HUB_HOME/build/tests/unit/test_json" "$JSON_SUITE"
 check "make checksrc (no banned calls)" make -C "$HUB_HOME/build" checksrc
+# the unit tests once more under ASan + UBSan when the main build has no sanitizers
+# (tests/run.sh --sanitizers runs everything, integration included, under them)
+if [ -z "${HUB_CONFIGURE_FLAGS:-}" ]; then
+    mkdir -p "$HUB_HOME/build-asan"
+    if (cd "$HUB_HOME/build-asan" && "$SRC/configure" --enable-sanitizers && make -C lib &&
+        make -C tests check TESTS=) >"$OUT/asan-build.log" 2>&1; then
+        for t in test_crypto test_apikey test_core; do
+            run_tap "asan/unit/$t" env ASAN_OPTIONS=detect_leaks=1 "$HUB_HOME/build-asan/tests/unit/$t"
+        done
+        run_tap asan/unit/test_json env ASAN_OPTIONS=detect_leaks=1 "$HUB_HOME/build-asan/tests/unit/test_json" "$JSON_SUITE"
+    else
+        echo "not ok - sanitizer build of the unit tests"; tail -20 "$OUT/asan-build.log"; FAIL=$((FAIL + 1))
+    fi
+fi
 
 # --- integration
 python3 "$SRC/tests/mock_provider.py" --port "$MOCK_PORT" --pidfile "$HUB_HOME/run/mock.pid" \
