@@ -47,7 +47,8 @@ static const char SQL_INSERT[] =
     "INSERT INTO providers (name, type, base_url, internal) VALUES (?, ?, ?, ?)";
 static const char SQL_INSERT_CRED[] =
     "INSERT INTO credentials (provider_id, label, secret_enc) VALUES (?, 'default', NULL)";
-static const char SQL_SEAL_CRED[] = "UPDATE credentials SET secret_enc = ?, key_id = ? WHERE id = ?";
+static const char SQL_SEAL_CRED[] =
+    "UPDATE credentials SET secret_enc = ?, key_id = ? WHERE id = ?";
 static const char SQL_LIST[] =
     "SELECT p.name, p.type, p.base_url, p.enabled, COALESCE(SUM(c.status = 'active'), 0), "
     "COUNT(c.id), p.internal FROM providers p LEFT JOIN credentials c ON c.provider_id = p.id "
@@ -194,8 +195,8 @@ static int provider_add(hubctl *h, int argc, char **argv)
     }
     if (!hc_tx_commit(h))
         goto end;
-    printf("added provider %s (%s, %s%s); credential %lld sealed with master key %d\n", name,
-           type, url, internal ? ", internal" : "", cid, key_id);
+    printf("added provider %s (%s, %s%s); credential %lld sealed with master key %d\n", name, type,
+           url, internal ? ", internal" : "", cid, key_id);
     status = HC_EXIT_OK;
 end:
     hc_tx_rollback(h);
@@ -205,43 +206,15 @@ end:
     return status;
 }
 
-/* Parses a command that takes no positional argument and only --help. */
-static bool no_args(int argc, char **argv, const char *cmd, const char *help, int *status)
-{
-    static const struct option OPTS[] = {
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    hc_pos pos = {0};
-    hc_getopt_reset();
-    for (;;) {
-        int c = getopt_long(argc, argv, "-:h", OPTS, NULL);
-        if (c == -1)
-            break;
-        if (c == 1) {
-            hc_pos_add(&pos, optarg);
-            continue;
-        }
-        if (c == 'h') {
-            fputs(help, stdout);
-            *status = HC_EXIT_OK;
-            return false;
-        }
-        *status = hc_bad_option(cmd, argv, c);
-        return false;
-    }
-    hc_pos_rest(&pos, argc, argv);
-    return hc_pos_expect(&pos, 0, cmd, "", status);
-}
-
 static int provider_list(hubctl *h, int argc, char **argv)
 {
-    static const char *const HEADS[] = {"NAME",        "TYPE",    "BASE_URL", "ENABLED",
-                                        "CREDENTIALS", "INTERNAL"};
+    static const char *const HEADS[] = {"NAME",    "TYPE",        "BASE_URL",
+                                        "ENABLED", "CREDENTIALS", "INTERNAL"};
     int status = HC_EXIT_FAIL;
+    hc_pos pos;
     hub_dbres r;
     hc_table t;
-    if (!no_args(argc, argv, "provider list", LIST_HELP, &status))
+    if (!hc_simple_args(argc, argv, "provider list", LIST_HELP, 0, "", &pos, &status))
         return status;
     if (!hc_exec(h, SQL_LIST, NULL, 0, &r, NULL, NULL))
         return HC_EXIT_FAIL;
@@ -269,30 +242,10 @@ static int set_enabled(hubctl *h, int argc, char **argv, bool on)
 {
     const char *cmd = on ? "provider enable" : "provider disable";
     const char *word = on ? "enabled" : "disabled";
-    static const struct option OPTS[] = {
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     int status = HC_EXIT_FAIL;
-    hc_pos pos = {0};
+    hc_pos pos;
     hub_dbres r;
-    hc_getopt_reset();
-    for (;;) {
-        int c = getopt_long(argc, argv, "-:h", OPTS, NULL);
-        if (c == -1)
-            break;
-        if (c == 1) {
-            hc_pos_add(&pos, optarg);
-            continue;
-        }
-        if (c == 'h') {
-            fputs(on ? ENABLE_HELP : DISABLE_HELP, stdout);
-            return HC_EXIT_OK;
-        }
-        return hc_bad_option(cmd, argv, c);
-    }
-    hc_pos_rest(&pos, argc, argv);
-    if (!hc_pos_expect(&pos, 1, cmd, "NAME", &status))
+    if (!hc_simple_args(argc, argv, cmd, on ? ENABLE_HELP : DISABLE_HELP, 1, "NAME", &pos, &status))
         return status;
     const char *name = pos.v[0];
     hub_dbp p[1] = {DB_STR(name)};

@@ -30,10 +30,10 @@
 #define HC_MAX_POS 4
 
 /* Character sets of the names hubctl accepts (besides ASCII letters and digits). */
-#define HC_CHARS_PROVIDER "._-"
-#define HC_CHARS_MODEL    "._:@/-"
+#define HC_CHARS_PROVIDER  "._-"
+#define HC_CHARS_MODEL     "._:@/-"
 #define HC_CHARS_PRINCIPAL "._@+-" /* users, teams, API key names */
-#define HC_CHARS_APP      "._:@/-"
+#define HC_CHARS_APP       "._:@/-"
 
 typedef struct {
     const char *config_arg; /* --config value, borrowed from argv; NULL = default */
@@ -78,6 +78,14 @@ void hc_pos_add(hc_pos *p, char *arg);
 void hc_pos_rest(hc_pos *p, int argc, char **argv);
 /* Usage error unless exactly want positionals were given; what names them ("NAME"). */
 bool hc_pos_expect(const hc_pos *p, int want, const char *cmd, const char *what, int *status);
+
+/*
+ * Parses a command whose only option is --help and that takes exactly want positionals
+ * (what names them in the message). Returns true to go on; false with *status set when
+ * help was shown or the command line was wrong.
+ */
+bool hc_simple_args(int argc, char **argv, const char *cmd, const char *help, int want,
+                    const char *what, hc_pos *pos, int *status);
 
 /* Runs the sub-command named by argv[1] from cmds (group = "provider", ...). */
 int hc_dispatch(hubctl *h, const char *group, const char *blurb, const hc_cmd *cmds, size_t n,

@@ -15,6 +15,10 @@
 #include <mysql.h>
 #include <string.h>
 
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "unknown"
+#endif
+
 static const hc_cmd COMMANDS[] = {
     {"migrate", hc_migrate_main, "apply the schema/NNN_*.sql files not applied yet"},
     {"init-keys", hc_init_keys_main, "create the master key file if it does not exist"},
@@ -36,7 +40,8 @@ static void help(void)
            "Administers a hub AI gateway: schema, master key, providers, models, prices,\n"
            "users, teams, API keys and usage reports.\n\n"
            "global options:\n"
-           "  --config PATH   configuration file (default: $HUB_CONF, else %s)\n"
+           "  --config PATH   configuration file (default: $HUB_CONF, else the system\n"
+           "                  hub.conf; now: %s)\n"
            "  --help          show this help\n"
            "  --version       show the version\n\n"
            "commands:\n",
@@ -73,7 +78,7 @@ int main(int argc, char **argv)
             help();
             return HC_EXIT_OK;
         case 'V':
-            printf("hubctl (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION);
+            printf("hubctl (hub) %s\n", PACKAGE_VERSION);
             return HC_EXIT_OK;
         default:
             if (c == ':')
@@ -108,10 +113,9 @@ int main(int argc, char **argv)
     status = found->fn(&h, argc - optind, argv + optind);
     hc_close(&h);
     mysql_library_end();
-    if (fflush(stdout) != 0 || ferror(stdout)) {
+    if ((fflush(stdout) != 0 || ferror(stdout)) && status == HC_EXIT_OK) {
         hc_err("cannot write to stdout");
-        if (status == HC_EXIT_OK)
-            status = HC_EXIT_FAIL;
+        status = HC_EXIT_FAIL;
     }
     return status;
 }

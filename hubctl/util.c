@@ -84,15 +84,45 @@ bool hc_pos_expect(const hc_pos *p, int want, const char *cmd, const char *what,
         return true;
     if (p->n < want)
         *status = hc_usage(cmd, "missing %s", what);
+    else if (want >= 0 && want < p->n)
+        *status = hc_usage(cmd, "unexpected argument '%s'", p->v[want]);
     else
-        *status = hc_usage(cmd, "unexpected argument '%s'", p->v[p->n > want ? want : 0]);
+        *status = hc_usage(cmd, "too many arguments");
     return false;
+}
+
+bool hc_simple_args(int argc, char **argv, const char *cmd, const char *help, int want,
+                    const char *what, hc_pos *pos, int *status)
+{
+    static const struct option OPTS[] = {
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    memset(pos, 0, sizeof(*pos));
+    hc_getopt_reset();
+    for (;;) {
+        int c = getopt_long(argc, argv, "-:h", OPTS, NULL);
+        if (c == -1)
+            break;
+        if (c == 1) {
+            hc_pos_add(pos, optarg);
+            continue;
+        }
+        if (c == 'h') {
+            fputs(help, stdout);
+            *status = HC_EXIT_OK;
+            return false;
+        }
+        *status = hc_bad_option(cmd, argv, c);
+        return false;
+    }
+    hc_pos_rest(pos, argc, argv);
+    return hc_pos_expect(pos, want, cmd, what, status);
 }
 
 static void group_help(const char *group, const char *blurb, const hc_cmd *cmds, size_t n)
 {
-    printf("usage: hubctl [--config PATH] %s COMMAND [OPTIONS]\n\n%s\n\ncommands:\n", group,
-           blurb);
+    printf("usage: hubctl [--config PATH] %s COMMAND [OPTIONS]\n\n%s\n\ncommands:\n", group, blurb);
     for (size_t i = 0; i < n; i++)
         printf("  %-10s %s\n", cmds[i].name, cmds[i].summary);
     printf("\nRun 'hubctl %s COMMAND --help' for the options of a command.\n", group);
@@ -359,7 +389,8 @@ bool hc_table_print(const hc_table *t, FILE *f)
     }
     for (int r = -1; r < t->nrows; r++) {
         for (int c = 0; c < t->ncols; c++) {
-            const char *s = r < 0 ? t->heads[c] : t->cells[(size_t)r * (size_t)t->ncols + (size_t)c];
+            const char *s =
+                r < 0 ? t->heads[c] : t->cells[(size_t)r * (size_t)t->ncols + (size_t)c];
             if (c > 0)
                 fputs("  ", f);
             print_cell(f, s, w[c], (t->right >> c) & 1u, c == t->ncols - 1);

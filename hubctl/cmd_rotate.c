@@ -1,0 +1,223 @@
+/*
+ * cmd_rotate.c — "hubctl key-rotate": master key rotation.
+ *
+ * The order is what makes it safe to interrupt at any point:
+ *   1. load the keyring, add a fresh key and SAVE the file with old and new keys (with the
+ *      original owner, group and 0640/0600 mode restored), so every blob that may exist
+ *      after this point can be opened from the file;
+ *   2. in one transaction lock every sealed credential, open it with its own key id and
+ *      "credential:<id>", reseal it with the new key and update the row; any row that does
+ *      not open rolls everything back and names the credential id (never the secret);
+ *   3. after COMMIT, and only when no row is left on an older key, save the file with just
+ *      the new key.
+ * A failure before 3 leaves a file holding both keys, which opens every row.
+ */
+#include "hubctl.h"
+
+#include "hub_crypto.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char HELP[] =
+    "usage: hubctl key-rotate\n\n"
+    "Rotates the master key: adds a new key to the master key file, reseals every\n"
+    "provider credential with it in one transaction, then removes the old key from the\n"
+    "file. The file keeps its owner, group and mode (0640 or 0600). If a credential does\n"
+    "not open, nothing is changed in the database and the file keeps both keys.\n"
+    "Running gateways reload the changed key file on their next catalogue refresh.\n";
+
+static const char SQL_SEALED[] = "SELECT id, secret_enc, key_id FROM credentials "
+                                 "WHERE secret_enc IS NOT NULL ORDER BY id FOR UPDATE";
+static const char SQL_RESEAL[] = "UPDATE credentials SET secret_enc = ?, key_id = ? WHERE id = ?";
+static const char SQL_LEFT[] =
+    "SELECT COUNT(*) FROM credentials WHERE secret_enc IS NOT NULL AND NOT key_id <=> ?";
+
+/* True when this process may give a file the owner and group of orig. */
+static bool can_restore(const struct stat *orig)
+{
+    gid_t groups[256];
+    if (geteuid() == 0)
+        return true;
+    if (orig->st_uid != geteuid())
+        return false;
+    if (orig->st_gid == getegid())
+        return true;
+    int n = getgroups((int)(sizeof(groups) / sizeof(groups[0])), groups);
+    for (int i = 0; i < n; i++) {
+        if (groups[i] == orig->st_gid)
+            return true;
+    }
+    return false;
+}
+
+/* Gives the freshly saved file path the owner and group of orig, and 0640 when orig was
+ * group-readable (else 0600). */
+static bool restore_attrs(const char *path, const struct stat *orig, const char *context)
+{
+    bool rc = false;
+    mode_t mode = (orig->st_mode & S_IRGRP) ? 0640 : 0600;
+    uid_t uid = orig->st_uid == geteuid() ? (uid_t)-1 : orig->st_uid;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) {
+        hc_err("cannot reopen %s: %s%s", path, strerror(errno), context);
+        goto end;
+    }
+    if (fchown(fd, uid, orig->st_gid) != 0 || fchmod(fd, mode) != 0) {
+        hc_err("cannot restore owner/group/mode of %s: %s (fix with chown/chmod %04o)%s", path,
+               strerror(errno), (unsigned)mode, context);
+        goto end;
+    }
+    rc = true;
+end:
+    if (fd >= 0)
+        close(fd);
+    return rc;
+}
+
+/* Saves kr to path with orig's owner, group and mode; context ends the error line. */
+static bool save_ring(const hub_keyring *kr, const char *path, const struct stat *orig,
+                      const char *context)
+{
+    char err[768];
+    if (!hub_keyring_save(kr, path, err, sizeof(err))) {
+        hc_err("%s%s", err, context);
+        return false;
+    }
+    return restore_attrs(path, orig, context);
+}
+
+/* Reseals every credential with the current key of kr in one transaction. *count gets
+ * the number of rows resealed. false after printing the error (rolled back). */
+static bool reseal_all(hubctl *h, const hub_keyring *kr, long long *count)
+{
+    bool rc = false;
+    hub_dbres r = {0};
+    bool have_r = false;
+    char *plain = NULL; /* owned: a credential in clear, wiped when freed */
+    size_t plen = 0;
+    unsigned char *blob = NULL; /* owned: the resealed credential */
+    size_t blen = 0;
+
+    *count = 0;
+    if (!hc_tx_begin(h))
+        goto end;
+    if (!hc_exec(h, SQL_SEALED, NULL, 0, &r, NULL, NULL))
+        goto end;
+    have_r = true;
+    for (int i = 0; i < r.nrows; i++) {
+        long long id = hub_dbres_int(&r, i, 0, 0);
+        long long kid = hub_dbres_int(&r, i, 2, -1);
+        const char *sealed = hub_dbres_get(&r, i, 1);
+        size_t slen = r.lens[(size_t)i * (size_t)r.ncols + 1];
+        char aad[64];
+        int new_kid = 0;
+        long long n = 0;
+        snprintf(aad, sizeof(aad), "credential:%lld", id);
+        if (kid <= 0 || kid > 0x7fffffff ||
+            !hub_open(kr, (int)kid, aad, (const unsigned char *)sealed, slen, &plain, &plen)) {
+            hc_err("credential %lld does not open with the master key file (sealed with key id "
+                   "%lld); nothing was changed and the file keeps the old and new keys",
+                   id, kid);
+            goto end;
+        }
+        if (!hub_seal(kr, aad, (const unsigned char *)plain, plen, &blob, &blen, &new_kid)) {
+            hc_err("cannot reseal credential %lld; nothing was changed", id);
+            goto end;
+        }
+        hub_secret_free(plain, plen);
+        plain = NULL;
+        hub_dbp p[3] = {DB_BLOB(blob, blen), DB_INT(new_kid), DB_INT(id)};
+        if (!hc_exec(h, SQL_RESEAL, p, 3, NULL, &n, NULL))
+            goto end;
+        free(blob);
+        blob = NULL;
+        if (n != 1) {
+            hc_err("credential %lld changed during the rotation; nothing was changed", id);
+            goto end;
+        }
+        (*count)++;
+    }
+    if (!hc_tx_commit(h))
+        goto end;
+    rc = true;
+end:
+    if (!rc)
+        hc_tx_rollback(h);
+    hub_secret_free(plain, plen);
+    free(blob);
+    if (have_r)
+        hub_dbres_free(&r);
+    return rc;
+}
+
+int hc_key_rotate_main(hubctl *h, int argc, char **argv)
+{
+    int status = HC_EXIT_FAIL;
+    hc_pos pos;
+    hub_keyring kr, only;
+    struct stat orig;
+    hub_dbres left = {0};
+    long long count = 0;
+    int new_id;
+
+    memset(&kr, 0, sizeof(kr));
+    memset(&only, 0, sizeof(only));
+    if (!hc_simple_args(argc, argv, "key-rotate", HELP, 0, "", &pos, &status))
+        return status;
+    if (!hc_keyring_load(h, &kr))
+        goto end;
+    const char *path = h->cfg.master_key_file;
+    if (stat(path, &orig) != 0) {
+        hc_err("cannot stat %s: %s", path, strerror(errno));
+        goto end;
+    }
+    if (!can_restore(&orig)) {
+        hc_err("run key-rotate as root or as the owner of %s (a member of its group): the "
+               "rewritten file must keep its owner and group",
+               path);
+        goto end;
+    }
+    if (hc_db(h) == NULL)
+        goto end;
+    new_id = hub_keyring_generate(&kr);
+    if (new_id < 0) {
+        hc_err("cannot add a key to %s (it holds %d keys, the maximum, or no randomness)", path,
+               kr.n);
+        goto end;
+    }
+    /* 1. both keys on disk before any row is sealed with the new one */
+    if (!save_ring(&kr, path, &orig, "; nothing was changed in the database"))
+        goto end;
+    /* 2. reseal */
+    if (!reseal_all(h, &kr, &count))
+        goto end;
+    /* 3. drop the old keys, unless a row was sealed with one of them meanwhile */
+    hub_dbp p[1] = {DB_INT(new_id)};
+    if (!hc_exec(h, SQL_LEFT, p, 1, &left, NULL, NULL))
+        goto end;
+    if (hub_dbres_int(&left, 0, 0, 0) != 0) {
+        hc_err("%lld credentials were sealed with an old key during the rotation; %s keeps all "
+               "keys: run key-rotate again",
+               hub_dbres_int(&left, 0, 0, 0), path);
+        goto end;
+    }
+    const hub_master_key *cur = hub_keyring_find(&kr, new_id);
+    only.keys[0] = *cur;
+    only.n = 1;
+    if (!save_ring(&only, path, &orig,
+                   "; the credentials ARE resealed with the new key, the file may still hold "
+                   "the old key too"))
+        goto end;
+    printf("rotated %lld credentials to key id %d\n", count, new_id);
+    status = HC_EXIT_OK;
+end:
+    hub_dbres_free(&left);
+    hub_keyring_wipe(&kr);
+    hub_keyring_wipe(&only);
+    return status;
+}

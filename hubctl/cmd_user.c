@@ -1,0 +1,295 @@
+/*
+ * cmd_user.c — "hubctl team add|list" and "hubctl user add|list|enable|disable": the
+ * people and groups that API keys and usage are attributed to.
+ *
+ * "user add --team T" creates the team when it does not exist yet, sets it as the user's
+ * primary team and records the membership, all in one transaction. Disabling a user
+ * makes every API key of that user stop working (the gateway checks users.disabled).
+ */
+#include "hubctl.h"
+
+#include <getopt.h>
+#include <string.h>
+
+static const char TEAM_ADD_HELP[] = "usage: hubctl team add NAME\n\n"
+                                    "Adds a team. NAME: 1-128 characters of A-Z a-z 0-9 . _ @ + "
+                                    "-\n";
+static const char TEAM_LIST_HELP[] = "usage: hubctl team list\n\n"
+                                     "Lists teams with their number of members.\n";
+static const char USER_ADD_HELP[] =
+    "usage: hubctl user add NAME [--team TEAM] [--email EMAIL]\n\n"
+    "Adds a user. NAME: 1-128 characters of A-Z a-z 0-9 . _ @ + -\n\n"
+    "  --team TEAM     primary team (created when missing); the user becomes a member\n"
+    "  --email EMAIL   contact address (informational)\n"
+    "  --help          show this help\n";
+static const char USER_LIST_HELP[] =
+    "usage: hubctl user list\n\n"
+    "Lists users: name, email, primary team, teams, status, active API keys, created (UTC).\n";
+static const char USER_ENABLE_HELP[] = "usage: hubctl user enable NAME\n\n"
+                                       "Enables a user: their API keys work again.\n";
+static const char USER_DISABLE_HELP[] = "usage: hubctl user disable NAME\n\n"
+                                        "Disables a user: every API key of the user stops "
+                                        "working.\n";
+
+static const char SQL_TEAM_FIND[] = "SELECT id FROM teams WHERE name = ?";
+static const char SQL_TEAM_INSERT[] = "INSERT INTO teams (name) VALUES (?)";
+static const char SQL_TEAM_ENSURE[] =
+    "INSERT INTO teams (name) VALUES (?) ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id)";
+static const char SQL_TEAM_LIST[] =
+    "SELECT t.name, COUNT(m.user_id), DATE_FORMAT(t.created_at, '%Y-%m-%d %H:%i') "
+    "FROM teams t LEFT JOIN memberships m ON m.team_id = t.id "
+    "GROUP BY t.id, t.name, t.created_at ORDER BY t.name";
+static const char SQL_USER_FIND[] = "SELECT id FROM users WHERE name = ? FOR UPDATE";
+static const char SQL_USER_INSERT[] = "INSERT INTO users (name, email, team_id) VALUES (?, ?, ?)";
+static const char SQL_MEMBER_INSERT[] = "INSERT INTO memberships (user_id, team_id) VALUES (?, ?)";
+static const char SQL_USER_LIST[] =
+    "SELECT u.name, u.email, t.name, "
+    "(SELECT GROUP_CONCAT(t2.name ORDER BY t2.name SEPARATOR ',') FROM memberships m "
+    " JOIN teams t2 ON t2.id = m.team_id WHERE m.user_id = u.id), u.disabled, "
+    "(SELECT COUNT(*) FROM api_keys k WHERE k.user_id = u.id AND k.revoked_at IS NULL "
+    " AND (k.expires_at IS NULL OR k.expires_at > UTC_TIMESTAMP(3))), "
+    "DATE_FORMAT(u.created_at, '%Y-%m-%d %H:%i') "
+    "FROM users u LEFT JOIN teams t ON t.id = u.team_id ORDER BY u.name";
+static const char SQL_USER_STATE[] = "SELECT id, disabled FROM users WHERE name = ?";
+static const char SQL_USER_SET[] = "UPDATE users SET disabled = ? WHERE id = ?";
+
+static const char NAME_RULE[] = "names are 1-128 characters of A-Z a-z 0-9 . _ @ + -";
+
+static bool email_ok(const char *e)
+{
+    size_t n = strlen(e);
+    const char *at = strchr(e, '@');
+    if (n == 0 || n > 255 || at == NULL || at == e || at[1] == '\0' || strchr(at + 1, '@'))
+        return false;
+    for (const unsigned char *p = (const unsigned char *)e; *p != '\0'; p++) {
+        if (*p <= 0x20 || *p >= 0x7f || strchr("\"(),:;<>[\\]", *p) != NULL)
+            return false;
+    }
+    return true;
+}
+
+static int team_add(hubctl *h, int argc, char **argv)
+{
+    int status = HC_EXIT_FAIL;
+    hc_pos pos;
+    long long id = 0;
+    if (!hc_simple_args(argc, argv, "team add", TEAM_ADD_HELP, 1, "NAME", &pos, &status))
+        return status;
+    const char *name = pos.v[0];
+    if (!hc_name_ok(name, 128, HC_CHARS_PRINCIPAL))
+        return hc_usage("team add", "team %s", NAME_RULE);
+    if (!hc_lookup_id(h, SQL_TEAM_FIND, name, &id))
+        return HC_EXIT_FAIL;
+    if (id != 0) {
+        hc_err("team '%s' already exists", name);
+        return HC_EXIT_FAIL;
+    }
+    hub_dbp p[1] = {DB_STR(name)};
+    if (!hc_exec(h, SQL_TEAM_INSERT, p, 1, NULL, NULL, NULL))
+        return HC_EXIT_FAIL;
+    printf("added team %s\n", name);
+    return HC_EXIT_OK;
+}
+
+static int team_list(hubctl *h, int argc, char **argv)
+{
+    static const char *const HEADS[] = {"NAME", "MEMBERS", "CREATED"};
+    int status = HC_EXIT_FAIL;
+    hc_pos pos;
+    hub_dbres r;
+    hc_table t;
+    if (!hc_simple_args(argc, argv, "team list", TEAM_LIST_HELP, 0, "", &pos, &status))
+        return status;
+    if (!hc_exec(h, SQL_TEAM_LIST, NULL, 0, &r, NULL, NULL))
+        return HC_EXIT_FAIL;
+    hc_table_init(&t, 3, HEADS, 0x2u);
+    for (int i = 0; i < r.nrows; i++) {
+        const char *row[3] = {hub_dbres_get(&r, i, 0), hub_dbres_get(&r, i, 1),
+                              hub_dbres_get(&r, i, 2)};
+        hc_table_add(&t, row);
+    }
+    if (hc_table_print(&t, stdout))
+        status = HC_EXIT_OK;
+    hc_table_free(&t);
+    hub_dbres_free(&r);
+    return status;
+}
+
+static int user_add(hubctl *h, int argc, char **argv)
+{
+    static const char CMD[] = "user add";
+    static const struct option OPTS[] = {
+        {"team", required_argument, NULL, 't'},
+        {"email", required_argument, NULL, 'e'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int status = HC_EXIT_FAIL;
+    const char *team = NULL, *email = NULL;
+    hc_pos pos = {0};
+    long long uid = 0, tid = 0, created = 0;
+
+    hc_getopt_reset();
+    for (;;) {
+        int c = getopt_long(argc, argv, "-:h", OPTS, NULL);
+        if (c == -1)
+            break;
+        switch (c) {
+        case 1:
+            hc_pos_add(&pos, optarg);
+            break;
+        case 't':
+            team = optarg;
+            break;
+        case 'e':
+            email = optarg;
+            break;
+        case 'h':
+            fputs(USER_ADD_HELP, stdout);
+            return HC_EXIT_OK;
+        default:
+            return hc_bad_option(CMD, argv, c);
+        }
+    }
+    hc_pos_rest(&pos, argc, argv);
+    if (!hc_pos_expect(&pos, 1, CMD, "NAME", &status))
+        return status;
+    const char *name = pos.v[0];
+    if (!hc_name_ok(name, 128, HC_CHARS_PRINCIPAL))
+        return hc_usage(CMD, "user %s", NAME_RULE);
+    if (team != NULL && !hc_name_ok(team, 128, HC_CHARS_PRINCIPAL))
+        return hc_usage(CMD, "team %s", NAME_RULE);
+    if (email != NULL && !email_ok(email))
+        return hc_usage(CMD, "--email is not a plain address like name@example.com");
+
+    if (!hc_tx_begin(h))
+        goto end;
+    if (!hc_lookup_id(h, SQL_USER_FIND, name, &uid))
+        goto end;
+    if (uid != 0) {
+        hc_err("user '%s' already exists", name);
+        goto end;
+    }
+    if (team != NULL) {
+        hub_dbp tp[1] = {DB_STR(team)};
+        if (!hc_exec(h, SQL_TEAM_ENSURE, tp, 1, NULL, &created, &tid))
+            goto end;
+        if (tid == 0) {
+            hc_err("could not create or find team '%s'", team);
+            goto end;
+        }
+    }
+    hub_dbp up[3] = {DB_STR(name), DB_STR(email), tid != 0 ? DB_INT(tid) : DB_NULL};
+    if (!hc_exec(h, SQL_USER_INSERT, up, 3, NULL, NULL, &uid))
+        goto end;
+    if (tid != 0) {
+        hub_dbp mp[2] = {DB_INT(uid), DB_INT(tid)};
+        if (!hc_exec(h, SQL_MEMBER_INSERT, mp, 2, NULL, NULL, NULL))
+            goto end;
+    }
+    if (!hc_tx_commit(h))
+        goto end;
+    if (team != NULL)
+        printf("added user %s (team %s%s)\n", name, team, created == 1 ? ", new team" : "");
+    else
+        printf("added user %s (no team)\n", name);
+    status = HC_EXIT_OK;
+end:
+    hc_tx_rollback(h);
+    return status;
+}
+
+static int user_list(hubctl *h, int argc, char **argv)
+{
+    static const char *const HEADS[] = {"NAME",   "EMAIL",       "TEAM",   "TEAMS",
+                                        "STATUS", "ACTIVE_KEYS", "CREATED"};
+    int status = HC_EXIT_FAIL;
+    hc_pos pos;
+    hub_dbres r;
+    hc_table t;
+    if (!hc_simple_args(argc, argv, "user list", USER_LIST_HELP, 0, "", &pos, &status))
+        return status;
+    if (!hc_exec(h, SQL_USER_LIST, NULL, 0, &r, NULL, NULL))
+        return HC_EXIT_FAIL;
+    hc_table_init(&t, 7, HEADS, 0x20u);
+    for (int i = 0; i < r.nrows; i++) {
+        const char *row[7] = {hub_dbres_get(&r, i, 0),
+                              hub_dbres_get(&r, i, 1),
+                              hub_dbres_get(&r, i, 2),
+                              hub_dbres_get(&r, i, 3),
+                              hub_dbres_int(&r, i, 4, 0) ? "disabled" : "active",
+                              hub_dbres_get(&r, i, 5),
+                              hub_dbres_get(&r, i, 6)};
+        hc_table_add(&t, row);
+    }
+    if (hc_table_print(&t, stdout))
+        status = HC_EXIT_OK;
+    hc_table_free(&t);
+    hub_dbres_free(&r);
+    return status;
+}
+
+static int user_set(hubctl *h, int argc, char **argv, bool disable)
+{
+    const char *cmd = disable ? "user disable" : "user enable";
+    const char *word = disable ? "disabled" : "enabled";
+    int status = HC_EXIT_FAIL;
+    hc_pos pos;
+    hub_dbres r;
+    if (!hc_simple_args(argc, argv, cmd, disable ? USER_DISABLE_HELP : USER_ENABLE_HELP, 1, "NAME",
+                        &pos, &status))
+        return status;
+    const char *name = pos.v[0];
+    hub_dbp p[1] = {DB_STR(name)};
+    if (!hc_exec(h, SQL_USER_STATE, p, 1, &r, NULL, NULL))
+        return HC_EXIT_FAIL;
+    if (r.nrows == 0) {
+        hc_err("no user named '%s'", name);
+        goto end;
+    }
+    if ((hub_dbres_int(&r, 0, 1, 0) != 0) == disable) {
+        printf("user %s was already %s\n", name, word);
+        status = HC_EXIT_OK;
+        goto end;
+    }
+    hub_dbp u[2] = {DB_INT(disable ? 1 : 0), DB_INT(hub_dbres_int(&r, 0, 0, 0))};
+    if (!hc_exec(h, SQL_USER_SET, u, 2, NULL, NULL, NULL))
+        goto end;
+    printf("user %s %s\n", name, word);
+    status = HC_EXIT_OK;
+end:
+    hub_dbres_free(&r);
+    return status;
+}
+
+static int user_enable(hubctl *h, int argc, char **argv)
+{
+    return user_set(h, argc, argv, false);
+}
+
+static int user_disable(hubctl *h, int argc, char **argv)
+{
+    return user_set(h, argc, argv, true);
+}
+
+int hc_team_main(hubctl *h, int argc, char **argv)
+{
+    static const hc_cmd CMDS[] = {
+        {"add", team_add, "add a team"},
+        {"list", team_list, "list teams"},
+    };
+    return hc_dispatch(h, "team", "Teams that users, API keys and usage belong to.", CMDS,
+                       sizeof(CMDS) / sizeof(CMDS[0]), argc, argv);
+}
+
+int hc_user_main(hubctl *h, int argc, char **argv)
+{
+    static const hc_cmd CMDS[] = {
+        {"add", user_add, "add a user (and its team when missing)"},
+        {"list", user_list, "list users"},
+        {"enable", user_enable, "let a user's API keys work again"},
+        {"disable", user_disable, "stop every API key of a user"},
+    };
+    return hc_dispatch(h, "user", "Users that API keys and usage are attributed to.", CMDS,
+                       sizeof(CMDS) / sizeof(CMDS[0]), argc, argv);
+}
