@@ -69,7 +69,8 @@ void gw_respond(gw_call *c, int status, const char *content_type, const char *ex
     if (c->headers_sent)
         return;
     head(c, status, content_type, extra_headers);
-    FCGX_FPrintF(c->w->req.out, "Content-Length: %zu\r\n\r\n", len);
+    /* libfcgi has its own printf: no %zu */
+    FCGX_FPrintF(c->w->req.out, "Content-Length: %lu\r\n\r\n", (unsigned long)len);
     if (len > 0)
         FCGX_PutStr(body, (int)len, c->w->req.out);
 }
