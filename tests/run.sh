@@ -51,24 +51,33 @@ summary() {
     exit $?
 }
 
-# run_tap NAME CMD...: runs a program that prints "ok - X" / "not ok - X" lines and counts them.
+# run_tap NAME CMD...: runs a program that prints "ok - X" / "not ok - X" lines (TAP style, an
+# optional number after ok) and counts them. A program that fails without a "not ok" line, or
+# that reports nothing at all, counts as one failure.
 run_tap() {
-    local name=$1 rc p f
+    local name=$1 rc p f file
     shift
+    file="$OUT/${name//\//_}"
     echo "== $name"
-    "$@" >"$OUT/$name.out" 2>"$OUT/$name.err"
+    "$@" >"$file.out" 2>"$file.err"
     rc=$?
-    cat "$OUT/$name.out"
-    p=$(grep -c '^ok - ' "$OUT/$name.out")
-    f=$(grep -c '^not ok - ' "$OUT/$name.out")
+    cat "$file.out"
+    p=$(grep -cE '^ok( [0-9]+)? - ' "$file.out" 2>/dev/null)
+    f=$(grep -cE '^not ok( [0-9]+)? - ' "$file.out" 2>/dev/null)
+    p=${p:-0}
+    f=${f:-0}
     PASS=$((PASS + p))
     FAIL=$((FAIL + f))
     if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
         echo "not ok - $name exited with status $rc"
-        tail -20 "$OUT/$name.err"
+        tail -20 "$file.err"
+        FAIL=$((FAIL + 1))
+    elif [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then
+        echo "not ok - $name reported no results"
+        tail -20 "$file.err"
         FAIL=$((FAIL + 1))
     elif [ "$f" -gt 0 ]; then
-        tail -5 "$OUT/$name.err"
+        tail -5 "$file.err"
     fi
 }
 
