@@ -164,8 +164,14 @@ hub_err gw_authenticate(gw_call *c, char *msg, size_t msgsz)
             cache_put(ctx->keys, &e);
         } else if (cached && e.found &&
                    now - e.checked_ms < (long long)ctx->cfg.db_grace_seconds * 1000) {
-            HUB_WARN("auth: database unavailable (%s); key %lld served from a check %lld ms old",
-                     hub_db_error(c->w->db), e.who.key_id, now - e.checked_ms);
+            static long long last_warn_ms; /* at most one such line per second */
+            long long prev = __atomic_load_n(&last_warn_ms, __ATOMIC_RELAXED);
+            if (now - prev >= 1000 &&
+                __atomic_compare_exchange_n(&last_warn_ms, &prev, now, false, __ATOMIC_RELAXED,
+                                            __ATOMIC_RELAXED))
+                HUB_WARN("auth: database unavailable (%s); serving keys validated in the last "
+                         "%d s",
+                         hub_db_error(c->w->db), ctx->cfg.db_grace_seconds);
         } else {
             HUB_ERROR("auth: database unavailable: %s", hub_db_error(c->w->db));
             snprintf(msg, msgsz, "The key database is unavailable; try again shortly.");

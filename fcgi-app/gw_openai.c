@@ -240,10 +240,14 @@ static void proxy(gw_call *c, endpoint_kind ep)
         e = cat ? hub_catalog_route(cat, model, &r) : HUB_EDB;
     }
     if (e != HUB_OK) {
-        snprintf(msg, sizeof(msg),
-                 e == HUB_ENOTFOUND ? "The model '%s' does not exist or is not routed by this hub."
-                                    : "The model '%s' is currently disabled.",
-                 model);
+        if (e == HUB_ENOTFOUND)
+            snprintf(msg, sizeof(msg),
+                     "The model '%s' does not exist or is not routed by this hub.", model);
+        else if (r.provider != NULL && !r.provider->enabled)
+            snprintf(msg, sizeof(msg), "Provider '%s' of the model '%s' is currently disabled.",
+                     r.provider->name, model);
+        else
+            snprintf(msg, sizeof(msg), "The model '%s' is currently disabled.", model);
         gw_respond_error(c, e, 0, msg, "model", NULL);
         goto end;
     }
@@ -374,10 +378,29 @@ static bool json_content_type(const char *ct)
     return strncasecmp(ct, "application/json", n) == 0 && (ct[n] == '\0' || ct[n] == ';');
 }
 
+/* The web server's own errors (413 over its body limit, 400 bad request, 404 off-route, …)
+ * routed here by lighttpd's server.error-handler: answer them OpenAI-shaped too. */
+static bool web_server_error(gw_call *c)
+{
+    long st = 0;
+    const char *rs = gw_param(c, "REDIRECT_STATUS");
+    if (rs == NULL || !hub_parse_long(rs, 400, 599, &st))
+        return false;
+    const char *msg = st == 413   ? "Request body is larger than the server's limit."
+                      : st == 431 ? "Request headers are too large."
+                      : st == 408 ? "The request body did not arrive in time."
+                      : st == 404 ? "Unknown API route."
+                                  : hub_http_reason((int)st);
+    gw_respond_error(c, st == 413 ? HUB_ETOOBIG : HUB_EINVAL, (int)st, msg, NULL, NULL);
+    return true;
+}
+
 void gw_handle(gw_call *c)
 {
     char msg[256];
     const char *m = c->method;
+    if (web_server_error(c))
+        return;
     int ep = -1;
     for (int i = 0; i < (int)(sizeof(EPS) / sizeof(EPS[0])); i++) {
         if (strcmp(c->path, EPS[i].path) == 0)

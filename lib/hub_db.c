@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define STMT_CACHE 48
 
@@ -22,7 +23,17 @@ struct hub_db {
     int ncache;
     char err[256];
     bool down;
+    long long retry_at_ms; /* after a failed connect, fail fast until then */
 };
+
+#define RECONNECT_BACKOFF_MS 500
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 hub_db *hub_db_new(const hub_config *cfg)
 {
@@ -78,6 +89,13 @@ bool hub_db_ensure(hub_db *db)
     if (db->m != NULL)
         return true;
     db->down = false;
+    if (now_ms() < db->retry_at_ms) {
+        /* the server was unreachable a moment ago: do not stall every request on it */
+        db->down = true;
+        if (db->err[0] == '\0')
+            snprintf(db->err, sizeof(db->err), "MariaDB unreachable (retrying shortly)");
+        goto end;
+    }
     db->m = mysql_init(NULL);
     if (db->m == NULL) {
         snprintf(db->err, sizeof(db->err), "out of memory");
@@ -99,10 +117,12 @@ bool hub_db_ensure(hub_db *db)
                            (unsigned)c->db_port, sock, CLIENT_MULTI_STATEMENTS) == NULL) {
         snprintf(db->err, sizeof(db->err), "cannot connect to MariaDB: %s", mysql_error(db->m));
         db->down = true;
+        db->retry_at_ms = now_ms() + RECONNECT_BACKOFF_MS;
         mysql_close(db->m);
         db->m = NULL;
         goto end;
     }
+    db->retry_at_ms = 0;
     rc = true;
 end:
     return rc;

@@ -125,7 +125,13 @@ s, h, b = jrequest("POST", CHAT, b'{"model":"gpt-4o-mini","messages":[{"role":"u
 check(s == 400, "invalid UTF-8 -> 400")
 big = json.dumps(chat_body(text="x" * (9 * 1024 * 1024)))
 s, h, b = request("POST", CHAT, big, key=KEY)
-check(s == 413, "body over 8 MiB -> 413", str(s))
+try:
+    b = json.loads(b)
+except ValueError:
+    pass
+check(s == 413 and is_openai_error(b), "body over 8 MiB -> 413 OpenAI error", f"{s} {b[:80]}")
+s, h, b = jrequest("GET", "/elsewhere", key=KEY)
+check(s == 404 and is_openai_error(b), "path outside the API -> 404 OpenAI error", str(s))
 for m in ("PUT", "DELETE", "TRACE", "GET"):
     s, h, b = request(m, CHAT, key=KEY)
     check(s == 405, f"{m} on chat -> 405", str(s))

@@ -14,6 +14,10 @@ KEY = fx["keys"]["alice"]
 QUICKSTART = os.path.join(os.path.dirname(__file__), "..", "..", "deploy", "quickstart.sh")
 PIDFILE = os.path.join(HUB_HOME, "run", "mysqld.pid")
 
+from hubtest import hubctl  # noqa: E402
+
+ghost = hubctl("key", "create", "--name", "ghost", "--user", "alice")[1].strip()
+sql("DELETE FROM api_keys WHERE name = 'ghost'")  # valid format, unknown to the database
 mock_reset()
 before = int(sql("SELECT COUNT(*) FROM usage_log")[0][0])
 t_start = sql("SELECT UTC_TIMESTAMP(3)")[0][0]
@@ -43,7 +47,14 @@ time.sleep(1.5)
 pid = int(open(PIDFILE).read().strip())
 os.kill(pid, signal.SIGKILL)
 t_kill = time.time()
-time.sleep(3)
+time.sleep(0.5)
+bad = KEY[:-1] + ("A" if KEY[-1] != "A" else "B")
+s_bad, _, b_bad = jrequest("POST", "/v1/chat/completions", {"model": "gpt-4o-mini", "messages": []}, key=bad)
+check(s_bad == 401, "database down: bad checksum still 401 (no DB query needed)", str(s_bad))
+s_gh, _, b_gh = jrequest("GET", "/v1/models", key=ghost)
+check(s_gh == 503 and b_gh["error"]["code"] == "database_unavailable",
+      "database down: an unvalidated key fails closed (503)", str(s_gh))
+time.sleep(2.5)
 during = [r for r in results]
 env = dict(os.environ)
 p = subprocess.run(["bash", QUICKSTART], capture_output=True, text=True, env=env, timeout=300)
