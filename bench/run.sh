@@ -214,12 +214,16 @@ URL_HELLO="http://127.0.0.1:$HELLO_PORT/v1/chat/completions"
 URL_FULL="http://127.0.0.1:$HUB_PORT/v1/chat/completions"
 
 # ---- sanity: each path answers 200 with the fixed body --------------------------------
-check_path() { # name url
-    local out code got
+check_path() { # name url: a few tries over ~2 s (the gateway may not route a model added
+    local out code got # within 250 ms of its last catalogue refresh yet)
     out=$T/sanity-$1.out
-    code=$(curl -sS -o "$out" -w '%{http_code}' --max-time 10 "$2" \
-        -H 'Content-Type: application/json' -H "Authorization: Bearer $KEY" -d "$REQ") || code=000
-    got=$(cat "$out" 2>/dev/null || true)
+    for _ in 1 2 3 4 5 6 7 8; do
+        code=$(curl -sS -o "$out" -w '%{http_code}' --max-time 10 "$2" \
+            -H 'Content-Type: application/json' -H "Authorization: Bearer $KEY" -d "$REQ") || code=000
+        got=$(cat "$out" 2>/dev/null || true)
+        [ "$code" = 200 ] && [ "$got" = "$BODY" ] && return 0
+        sleep 0.25
+    done
     if [ "$code" != 200 ] || [ "$got" != "$BODY" ]; then
         say "bench: $1 ($2) answered HTTP $code:" >&2
         say "  $got" >&2

@@ -129,7 +129,7 @@ try:
     b = json.loads(b)
 except ValueError:
     pass
-check(s == 413 and is_openai_error(b), "body over 8 MiB -> 413 OpenAI error", f"{s} {b[:80]}")
+check(s == 413 and is_openai_error(b), "body over 8 MiB -> 413 OpenAI error", f"{s} {str(b)[:80]}")
 s, h, b = jrequest("GET", "/elsewhere", key=KEY)
 check(s == 404 and is_openai_error(b), "path outside the API -> 404 OpenAI error", str(s))
 for m in ("PUT", "DELETE", "TRACE", "GET"):
