@@ -43,7 +43,7 @@ void gw_keycache_free(gw_keycache *kc);
 
 typedef struct {
     hub_config cfg;
-    hub_keyring kr; /* guarded by refresh_mu after start-up */
+    hub_keyring kr;     /* guarded by refresh_mu after start-up */
     long long kr_stamp; /* inode + mtime of the key file when kr was loaded */
     hub_spool *spool;
     gw_keycache *keys;
@@ -60,10 +60,10 @@ typedef struct {
     gw_ctx *ctx;
     int idx;
     FCGX_Request req;
-    CURL *curl;        /* owned: keeps upstream connections alive */
-    hub_db *db;        /* owned */
-    hub_buf body;      /* request body */
-    hub_buf upstream;  /* upstream answer (non-streaming) or SSE carry-over */
+    CURL *curl;       /* owned: keeps upstream connections alive */
+    hub_db *db;       /* owned */
+    hub_buf body;     /* request body */
+    hub_buf upstream; /* upstream answer (non-streaming) or SSE carry-over */
 } gw_worker;
 
 typedef struct {
@@ -116,13 +116,13 @@ void gw_handle(gw_call *c);
 
 typedef struct {
     const hub_route *route;
-    const char *endpoint;   /* "/chat/completions", ... appended to base_url */
-    const char *body;       /* JSON sent upstream */
+    const char *endpoint; /* "/chat/completions", ... appended to base_url */
+    const char *body;     /* JSON sent upstream */
     size_t body_len;
     bool stream;            /* relay SSE */
     bool strip_usage_chunk; /* the client did not ask for the usage chunk */
     hub_price price;
-    hub_usage *usage;       /* filled: status, tokens, images, timings, outcome */
+    hub_usage *usage; /* filled: status, tokens, images, timings, outcome */
 } gw_attempt;
 
 /* Sends one attempt and answers the client. Never fails silently: every path writes a

@@ -58,8 +58,7 @@ static void head(gw_call *c, int status, const char *content_type, const char *e
     FCGX_FPrintF(c->w->req.out,
                  "Status: %d %s\r\nContent-Type: %s\r\nX-Request-Id: %s\r\n"
                  "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n%s",
-                 status, hub_http_reason(status), content_type, c->request_id,
-                 extra ? extra : "");
+                 status, hub_http_reason(status), content_type, c->request_id, extra ? extra : "");
     c->headers_sent = true;
 }
 

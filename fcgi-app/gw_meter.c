@@ -11,8 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-void gw_meter_begin(gw_call *c, const hub_route *r, const char *endpoint, bool stream,
-                    hub_usage *u)
+void gw_meter_begin(gw_call *c, const hub_route *r, const char *endpoint, bool stream, hub_usage *u)
 {
     hub_usage_init(u);
     memcpy(u->request_id, c->request_id, sizeof(u->request_id));

@@ -47,8 +47,9 @@ static bool valid_model(const char *s)
         return false;
     for (const char *p = s; *p; p++) {
         char ch = *p;
-        bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-                  ch == '.' || ch == '_' || ch == ':' || ch == '@' || ch == '/' || ch == '-';
+        bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                  (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == ':' || ch == '@' ||
+                  ch == '/' || ch == '-';
         if (!ok)
             return false;
     }
@@ -112,8 +113,9 @@ static bool check_ids(json_object *o, verr *v)
         {
             if (!clean_string(mk, 64) || !json_object_is_type(mv, json_type_string) ||
                 !clean_string(json_object_get_string(mv), 512))
-                return fail(v, "metadata", "must map short keys to strings without control "
-                                           "characters");
+                return fail(v, "metadata",
+                            "must map short keys to strings without control "
+                            "characters");
         }
     }
     return true;
@@ -186,12 +188,14 @@ static bool parse_body(gw_call *c, endpoint_kind ep, json_object **out, const ch
         goto bad;
     }
     if (!json_object_is_type(m, json_type_string) || !valid_model(json_object_get_string(m))) {
-        fail(&v, "model", "model must be a name of at most 256 characters from A-Z a-z 0-9 . _ : "
-                          "@ / -");
+        fail(&v, "model",
+             "model must be a name of at most 256 characters from A-Z a-z 0-9 . _ : "
+             "@ / -");
         goto bad;
     }
-    bool ok = ep == EP_CHAT ? check_chat(o, &v) : ep == EP_EMBED ? check_embed(o, &v)
-                                                                 : check_images(o, &v);
+    bool ok = ep == EP_CHAT    ? check_chat(o, &v)
+              : ep == EP_EMBED ? check_embed(o, &v)
+                               : check_images(o, &v);
     if (!ok || !check_ids(o, &v))
         goto bad;
     *out = o;
@@ -262,7 +266,8 @@ static void proxy(gw_call *c, endpoint_kind ep)
         gw_respond_error(c, HUB_EINVAL, 0, msg, "model", "unsupported_model");
         goto end;
     }
-    if (strcmp(r.provider->type, "openai") != 0 && strcmp(r.provider->type, "openai-compatible") != 0) {
+    if (strcmp(r.provider->type, "openai") != 0 &&
+        strcmp(r.provider->type, "openai-compatible") != 0) {
         snprintf(msg, sizeof(msg), "Provider type '%s' is not supported by this gateway version.",
                  r.provider->type);
         gw_respond_error(c, HUB_EUNAVAIL, 0, msg, "model", NULL);
@@ -304,9 +309,8 @@ static void proxy(gw_call *c, endpoint_kind ep)
         strip = true;
     }
     size_t blen = 0;
-    const char *body =
-        json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
-                                          &blen);
+    const char *body = json_object_to_json_string_length(
+        o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &blen);
     hub_usage u;
     gw_meter_begin(c, &r, EPS[ep].path, stream, &u);
     gw_attempt a = {
@@ -433,8 +437,8 @@ void gw_handle(gw_call *c)
         return;
     }
     if (!json_content_type(gw_param(c, "CONTENT_TYPE"))) {
-        gw_respond_error(c, HUB_EMEDIA, 0, "Send the body as Content-Type: application/json.",
-                         NULL, NULL);
+        gw_respond_error(c, HUB_EMEDIA, 0, "Send the body as Content-Type: application/json.", NULL,
+                         NULL);
         return;
     }
     e = gw_read_body(c, msg, sizeof(msg));

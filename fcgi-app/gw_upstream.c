@@ -23,7 +23,7 @@ typedef struct {
     gw_call *c;
     gw_attempt *a;
     long status;
-    bool relaying;    /* streaming 2xx to the client */
+    bool relaying; /* streaming 2xx to the client */
     bool client_gone;
     bool aborted_by_us;
     bool saw_done;
@@ -196,8 +196,8 @@ static void pass_body(xfer *x)
     if (o == NULL || !json_object_is_type(o, json_type_object)) {
         a->usage->outcome[0] = '\0';
         snprintf(a->usage->outcome, sizeof(a->usage->outcome), "upstream_error");
-        gw_respond_error(x->c, HUB_EUPSTREAM, 0, "The provider returned an invalid response.",
-                         NULL, NULL);
+        gw_respond_error(x->c, HUB_EUPSTREAM, 0, "The provider returned an invalid response.", NULL,
+                         NULL);
         goto end;
     }
     json_object *usage = NULL, *data = NULL;
@@ -246,7 +246,8 @@ void gw_upstream_call(gw_call *c, gw_attempt *a)
     }
     hdrs = curl_slist_append(hdrs, auth.data);
     hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
-    hdrs = curl_slist_append(hdrs, a->stream ? "Accept: text/event-stream" : "Accept: application/json");
+    hdrs = curl_slist_append(hdrs,
+                             a->stream ? "Accept: text/event-stream" : "Accept: application/json");
     hdrs = curl_slist_append(hdrs, "Expect:");
     hdrs = curl_slist_append(hdrs, "User-Agent: hub-gateway/" PACKAGE_VERSION);
 
@@ -317,4 +318,3 @@ end:
     if (w->upstream.size > 4 * 1024 * 1024)
         hub_buf_free(&w->upstream); /* do not keep a huge image answer per thread */
 }
-

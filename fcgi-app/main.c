@@ -129,10 +129,10 @@ int main(int argc, char **argv)
     int nstarted = 0;
 
     static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
-                                          {"threads", required_argument, NULL, 't'},
-                                          {"listen", required_argument, NULL, 'l'},
-                                          {"help", no_argument, NULL, 'h'},
-                                          {NULL, 0, NULL, 0}};
+                                         {"threads", required_argument, NULL, 't'},
+                                         {"listen", required_argument, NULL, 'l'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
     int ch;
     while ((ch = getopt_long(argc, argv, "c:t:l:h", opts, NULL)) != -1) {
         switch (ch) {
@@ -233,7 +233,8 @@ int main(int argc, char **argv)
         w->db = hub_db_new(&g_ctx.cfg);
         hub_buf_init(&w->body, 0);
         hub_buf_init(&w->upstream, 0);
-        if (w->curl == NULL || w->db == NULL || FCGX_InitRequest(&w->req, g_ctx.listen_fd, 0) != 0) {
+        if (w->curl == NULL || w->db == NULL ||
+            FCGX_InitRequest(&w->req, g_ctx.listen_fd, 0) != 0) {
             HUB_ERROR("cannot set up worker %d", i);
             goto end;
         }
@@ -252,8 +253,8 @@ int main(int argc, char **argv)
         }
         nstarted++;
     }
-    HUB_INFO("listening on %s with %d threads",
-             g_ctx.cfg.listen[0] ? g_ctx.cfg.listen : "fd 0", nstarted);
+    HUB_INFO("listening on %s with %d threads", g_ctx.cfg.listen[0] ? g_ctx.cfg.listen : "fd 0",
+             nstarted);
     rc = 0;
 end:
     for (int i = 0; i < nstarted; i++)

@@ -10,7 +10,7 @@
 #include <stddef.h>
 
 typedef struct {
-    char *data;  /* owned; NUL-terminated when len > 0 or after any append */
+    char *data; /* owned; NUL-terminated when len > 0 or after any append */
     size_t len;
     size_t size; /* allocated bytes */
     size_t cap;  /* hard limit on len, 0 = none */

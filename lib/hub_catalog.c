@@ -36,7 +36,8 @@ static const char SQL_PROVIDERS[] =
     "SELECT id, name, type, base_url, internal, enabled FROM providers ORDER BY id";
 static const char SQL_CREDS[] = "SELECT id, provider_id, secret_enc, key_id, weight, status "
                                 "FROM credentials ORDER BY provider_id, id";
-static const char SQL_MODELS[] = "SELECT name, provider_id, upstream_model, kind, enabled FROM models";
+static const char SQL_MODELS[] =
+    "SELECT name, provider_id, upstream_model, kind, enabled FROM models";
 static const char SQL_PRICES[] = "SELECT provider, model, input_per_1m_micro, output_per_1m_micro, "
                                  "per_image_micro FROM prices";
 

@@ -67,9 +67,18 @@ typedef struct {
     long min, max;
 } kdef;
 
-#define S(f) {#f, T_STR, offsetof(hub_config, f), sizeof(((hub_config *)0)->f), 0, 0}
-#define I(f, lo, hi) {#f, T_INT, offsetof(hub_config, f), 0, lo, hi}
-#define L(f, lo, hi) {#f, T_LONG, offsetof(hub_config, f), 0, lo, hi}
+#define S(f)                                                                                       \
+    {                                                                                              \
+#f, T_STR, offsetof(hub_config, f), sizeof(((hub_config *)0)->f), 0, 0                     \
+    }
+#define I(f, lo, hi)                                                                               \
+    {                                                                                              \
+#f, T_INT, offsetof(hub_config, f), 0, lo, hi                                              \
+    }
+#define L(f, lo, hi)                                                                               \
+    {                                                                                              \
+#f, T_LONG, offsetof(hub_config, f), 0, lo, hi                                             \
+    }
 
 static const kdef KEYS[] = {
     S(db_socket),

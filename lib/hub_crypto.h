@@ -16,11 +16,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define HUB_KEY_BYTES   32
-#define HUB_NONCE_BYTES 12
-#define HUB_TAG_BYTES   16
+#define HUB_KEY_BYTES     32
+#define HUB_NONCE_BYTES   12
+#define HUB_TAG_BYTES     16
 #define HUB_SEAL_OVERHEAD (HUB_NONCE_BYTES + HUB_TAG_BYTES)
-#define HUB_KEYRING_MAX 16
+#define HUB_KEYRING_MAX   16
 
 typedef struct {
     int id;

@@ -44,8 +44,8 @@ static inline hub_dbp hub_dbp_str(const char *x)
 typedef struct {
     int ncols;
     int nrows;
-    char **cells;    /* nrows * ncols, owned; NULL entry = SQL NULL */
-    size_t *lens;    /* byte lengths, same shape */
+    char **cells; /* nrows * ncols, owned; NULL entry = SQL NULL */
+    size_t *lens; /* byte lengths, same shape */
 } hub_dbres;
 
 typedef struct hub_db hub_db;

@@ -12,21 +12,21 @@
 
 typedef enum {
     HUB_OK = 0,
-    HUB_EINVAL,      /* malformed or invalid request: 400 invalid_request_error */
-    HUB_EAUTH,       /* missing/bad/expired/revoked credential: 401 */
-    HUB_EFORBIDDEN,  /* authenticated but not allowed (model, endpoint): 403 */
-    HUB_ENOTFOUND,   /* unknown model or route: 404 */
-    HUB_EMETHOD,     /* method not allowed: 405 */
-    HUB_ETOOBIG,     /* body over the limit: 413 */
-    HUB_EMEDIA,      /* wrong Content-Type: 415 */
-    HUB_ELIMIT,      /* rate limit or budget: 429 */
-    HUB_EUPSTREAM,   /* upstream unreachable or answered garbage: 502 */
-    HUB_ETIMEOUT,    /* upstream timed out: 504 */
-    HUB_ECRYPTO,     /* a sealed secret did not decrypt: 500 */
-    HUB_EDB,         /* database unavailable: 503 */
-    HUB_ENOMEM,      /* out of memory: 500 */
-    HUB_EINTERNAL,   /* anything else: 500 */
-    HUB_EUNAVAIL,    /* provider disabled / no usable credential: 503 */
+    HUB_EINVAL,     /* malformed or invalid request: 400 invalid_request_error */
+    HUB_EAUTH,      /* missing/bad/expired/revoked credential: 401 */
+    HUB_EFORBIDDEN, /* authenticated but not allowed (model, endpoint): 403 */
+    HUB_ENOTFOUND,  /* unknown model or route: 404 */
+    HUB_EMETHOD,    /* method not allowed: 405 */
+    HUB_ETOOBIG,    /* body over the limit: 413 */
+    HUB_EMEDIA,     /* wrong Content-Type: 415 */
+    HUB_ELIMIT,     /* rate limit or budget: 429 */
+    HUB_EUPSTREAM,  /* upstream unreachable or answered garbage: 502 */
+    HUB_ETIMEOUT,   /* upstream timed out: 504 */
+    HUB_ECRYPTO,    /* a sealed secret did not decrypt: 500 */
+    HUB_EDB,        /* database unavailable: 503 */
+    HUB_ENOMEM,     /* out of memory: 500 */
+    HUB_EINTERNAL,  /* anything else: 500 */
+    HUB_EUNAVAIL,   /* provider disabled / no usable credential: 503 */
 } hub_err;
 
 /* HTTP status for an error (HUB_OK → 200). */

@@ -279,7 +279,7 @@ static int list_ready(const char *dir, char ***out)
 static void bind_row(hub_dbp *p, const hub_usage *u, char ts[48])
 {
     hub_usage_ts_sql(u->ts_ms, ts);
-#define OPT(x) ((x) < 0 ? DB_NULL : DB_INT(x))
+#define OPT(x)   ((x) < 0 ? DB_NULL : DB_INT(x))
 #define OPTID(x) ((x) <= 0 ? DB_NULL : DB_INT(x))
     p[0] = DB_STR(u->request_id);
     p[1] = DB_INT(u->attempt);

@@ -17,7 +17,7 @@
 typedef struct {
     char request_id[HUB_UUID_LEN + 1];
     int attempt;
-    long long ts_ms; /* start, Unix epoch milliseconds */
+    long long ts_ms;                    /* start, Unix epoch milliseconds */
     long long key_id, user_id, team_id; /* 0 = none */
     char app[129];
     char provider[65];

@@ -114,7 +114,7 @@ check "quickstart prints the API URL, the demo key and HUB_CONF" \
 # --- unit tests
 make -C "$HUB_HOME/build/tests" check TESTS= >"$OUT/unit-build.log" 2>&1 ||
     { echo "not ok - unit tests build"; tail -20 "$OUT/unit-build.log"; FAIL=$((FAIL + 1)); }
-for t in test_crypto test_apikey test_core; do
+for t in test_crypto test_apikey test_core test_config_spool; do
     run_tap "unit/$t" "$HUB_HOME/build/tests/unit/$t"
 done
 run_tap unit/test_json "$HUB_HOME/build/tests/unit/test_json" "$JSON_SUITE"
@@ -125,7 +125,7 @@ if [ -z "${HUB_CONFIGURE_FLAGS:-}" ]; then
     mkdir -p "$HUB_HOME/build-asan"
     if (cd "$HUB_HOME/build-asan" && "$SRC/configure" --enable-sanitizers && make -C lib &&
         make -C tests check TESTS=) >"$OUT/asan-build.log" 2>&1; then
-        for t in test_crypto test_apikey test_core; do
+        for t in test_crypto test_apikey test_core test_config_spool; do
             run_tap "asan/unit/$t" env ASAN_OPTIONS=detect_leaks=1 "$HUB_HOME/build-asan/tests/unit/$t"
         done
         run_tap asan/unit/test_json env ASAN_OPTIONS=detect_leaks=1 "$HUB_HOME/build-asan/tests/unit/test_json" "$JSON_SUITE"

@@ -15,7 +15,7 @@ static int tap_failed;
         if (cond) {                                                                                \
             printf("ok - %s\n", (name));                                                           \
         } else {                                                                                   \
-            printf("not ok - %s (%s:%d)\n", (name), __FILE__, __LINE__);                          \
+            printf("not ok - %s (%s:%d)\n", (name), __FILE__, __LINE__);                           \
             tap_failed++;                                                                          \
         }                                                                                          \
         fflush(stdout);                                                                            \
