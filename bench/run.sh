@@ -88,6 +88,7 @@ while [ "$HELLO_PORT" = "$HUB_PORT" ] || [ "$HELLO_PORT" = "$NGINX_PORT" ]; do H
 NGINX_PID=
 HELLO_PID=
 PERF_PID=
+WRK_PID=
 QS_STARTED=0
 
 stop_pid() { # pid [name]: TERM, wait up to 5 s, then KILL
@@ -104,6 +105,7 @@ cleanup() {
     local rc=$?
     trap - EXIT INT TERM
     set +e
+    stop_pid "$WRK_PID" wrk
     stop_pid "$PERF_PID" perf
     [ -f "$T/lighttpd-hello.pid" ] && stop_pid "$(cat "$T/lighttpd-hello.pid" 2>/dev/null)" lighttpd-hello
     stop_pid "$HELLO_PID" hello
@@ -252,8 +254,12 @@ run_wrk() {
     local out=$1
     shift
     local secs=${WRK_SECS:-$SECS}
-    timeout --foreground -k 5 $((secs + 30)) wrk "$@" --timeout 5s -s "$BENCH/post.lua" >"$out" 2>&1 ||
-        { cat "$out" >&2; die "wrk $* failed"; }
+    # in the background + wait: wrk ignores SIGINT, and bash runs the INT trap (cleanup)
+    # only once a foreground command has finished; wait returns at once
+    timeout -k 5 $((secs + 30)) wrk "$@" --timeout 5s -s "$BENCH/post.lua" >"$out" 2>&1 &
+    WRK_PID=$!
+    wait "$WRK_PID" || { cat "$out" >&2; die "wrk $* failed"; }
+    WRK_PID=
     grep -q '^BENCH ' "$out" || { cat "$out" >&2; die "wrk printed no result line"; }
 }
 
@@ -307,7 +313,7 @@ cpu_report() { # before after requests: "name X us, ..." for processes that used
     for i in "${!CPU_PROCS[@]}"; do
         [ "${b[$i]}" -gt "${a[$i]}" ] || continue
         us=$(awk -v d=$((b[i] - a[i])) -v n="$3" -v hz="$HZ" 'BEGIN { printf "%.0f", (n > 0 ? d * 1e6 / hz / n : 0) }')
-        out+="${out:+, }${CPU_PROCS[$i]%%:*} $us"
+        [ "$us" -ge 1 ] && out+="${out:+, }${CPU_PROCS[$i]%%:*} $us"
     done
     printf '%s' "$out"
 }
@@ -345,7 +351,9 @@ measure() { # path url
     say "bench: $p: throughput, $CONNS connections, ${SECS} s ..."
     t0=$(cpu_snapshot)
     if [ "$p" = full ] && [ "$PERF" = 1 ]; then
-        perf record -F 999 -g -p "$GW_PID" -o "$T/perf.data" -- sleep "$SECS" >"$T/perf-record.log" 2>&1 &
+        # DWARF call graphs for 5 s (bounded data) to show inclusive cost per function
+        perf record -F 299 --call-graph dwarf,16384 -p "$GW_PID" -o "$T/perf.data" -- \
+            sleep "$((SECS < 5 ? SECS : 5))" >"$T/perf-record.log" 2>&1 &
         PERF_PID=$!
     fi
     run_wrk "$tput" -t"$WRK_THREADS" -c"$CONNS" -d"${SECS}s" "$url"
@@ -401,8 +409,9 @@ done
 say ""
 printf 'full-path throughput vs hello:   %6s %%   (target >= %d %%)    %s\n' "$ratio" "$TARGET_RATIO" "$v_ratio"
 printf 'added p50 of full path vs direct: %5d us  (target <= %d us)   %s\n' "$added" "$TARGET_ADDED" "$v_added"
-printf '  (lighttpd + FastCGI alone adds %d us p50 over direct; hub-gateway CPU: %s us per request @%d)\n' \
-    "$added_hello" "${R[full.gw_cpu_us]}" "$CONNS"
+printf '  (lighttpd + FastCGI alone adds %d us p50 over direct, so hub-gateway and its upstream hop add %d us\n' \
+    "$added_hello" $((${R[full.p50]} - ${R[hello.p50]}))
+printf '   over hello; hub-gateway CPU: %s us per request @%d)\n' "${R[full.gw_cpu_us]}" "$CONNS"
 
 # ---- 7. the usage ledger: one row per gateway request ---------------------------------
 wrk_full=$((${R[full.req32]} + ${R[full.req1]}))
@@ -433,9 +442,12 @@ errs=$(grep -ciE ' (warn|error)' "$HUB_HOME/log/gateway.log" 2>/dev/null || true
 
 if [ "$PERF" = 1 ] && [ -s "$T/perf.data" ]; then
     say ""
-    say "hub-gateway hot spots during the full-path throughput run (perf, self time):"
-    perf report -i "$T/perf.data" --stdio --no-children --sort dso,sym 2>/dev/null |
-        grep -E '^ +[0-9]' | head -25 || true
+    say "hub-gateway hot spots during the full-path throughput run (perf: inclusive %, self %):"
+    perf report -i "$T/perf.data" --stdio --children --sort sym -g none 2>/dev/null |
+        grep -E '^ +[0-9].*\[\.\]' | grep -vE '\] (0x[0-9a-f]+|clone3|start_thread)$' | head -30 || true
+    say "self time (kernel included):"
+    perf report -i "$T/perf.data" --stdio --no-children --sort dso,sym -g none 2>/dev/null |
+        grep -E '^ +[0-9]' | head -15 || true
 fi
 
 if [ -n "$JSON_OUT" ]; then
@@ -445,9 +457,9 @@ if [ -n "$JSON_OUT" ]; then
         printf '  "paths": {\n'
         sep=
         for p in direct hello full; do
-            printf '%s    "%s": {"rps": %s, "requests": %s, "p50_us_c%d": %s, "p99_us_c%d": %s, "p50_us_c1": %s, "p99_us_c1": %s, "requests_c1": %s}' \
+            printf '%s    "%s": {"rps": %s, "requests": %s, "p50_us_c%d": %s, "p99_us_c%d": %s, "p50_us_c1": %s, "p99_us_c1": %s, "requests_c1": %s, "cpu_us_per_request": "%s"}' \
                 "$sep" "$p" "${R[$p.rps]}" "${R[$p.req32]}" "$CONNS" "${R[$p.p50_32]}" "$CONNS" "${R[$p.p99_32]}" \
-                "${R[$p.p50]}" "${R[$p.p99]}" "${R[$p.req1]}"
+                "${R[$p.p50]}" "${R[$p.p99]}" "${R[$p.req1]}" "${R[$p.cpu]}"
             sep=$',\n'
         done
         printf '\n  },\n'

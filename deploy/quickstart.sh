@@ -8,7 +8,8 @@
 #
 # Environment: HUB_HOME (default ./var of the source tree), HUB_PORT (default 8080),
 # HUB_THREADS (default 32), HUB_CONFIGURE_FLAGS (e.g. --enable-sanitizers),
-# HUB_DEMO=0 (no demo echo provider), OPENAI_API_KEY (adds a real "openai" provider).
+# HUB_DEMO=0 (no demo echo provider), OPENAI_API_KEY (adds a real "openai" provider),
+# HUB_EXTRA_CONF (lines appended to a newly written hub.conf).
 set -euo pipefail
 
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -138,6 +139,7 @@ key_cache_ms = 500
 db_grace_seconds = 60
 log_level = info
 CONF
+    [ -n "${HUB_EXTRA_CONF:-}" ] && printf '%s\n' "$HUB_EXTRA_CONF" >>"$CONF"
     umask 022
 }
 

@@ -39,6 +39,8 @@ typedef struct gw_keycache gw_keycache;
 gw_keycache *gw_keycache_new(void);
 void gw_keycache_free(gw_keycache *kc);
 
+typedef struct gw_credstate gw_credstate;
+
 /* ---- process context ---- */
 
 typedef struct {
@@ -50,6 +52,7 @@ typedef struct {
     pthread_mutex_t cat_mu;     /* guards cat */
     pthread_mutex_t refresh_mu; /* one refresher at a time */
     hub_catalog *cat;           /* current snapshot, owned (one reference) */
+    gw_credstate *creds;        /* credential rotation, cooldowns, disables */
     long long cat_loaded_ms;
     int listen_fd;
     volatile sig_atomic_t stopping;
@@ -66,8 +69,11 @@ typedef struct {
     hub_buf upstream; /* upstream answer (non-streaming) or SSE carry-over */
 } gw_worker;
 
+typedef enum { GW_FMT_OPENAI, GW_FMT_ANTHROPIC, GW_FMT_AIGNE } gw_format;
+
 typedef struct {
     gw_worker *w;
+    gw_format format; /* the wire format the client speaks (errors are answered in it) */
     char request_id[HUB_UUID_LEN + 1];
     const char *method; /* borrowed from FCGX params */
     char path[256];
@@ -87,6 +93,9 @@ void gw_respond(gw_call *c, int status, const char *content_type, const char *ex
 /* Writes the one error answer for e (see hub_error_http). */
 void gw_respond_error(gw_call *c, hub_err e, int status_override, const char *message,
                       const char *param, const char *code);
+/* The same with extra header lines ("Name: v\r\n"…, e.g. Retry-After), may be NULL. */
+void gw_respond_error_h(gw_call *c, hub_err e, int status_override, const char *message,
+                        const char *param, const char *code, const char *extra_headers);
 /* Starts a streaming answer (status 200, text/event-stream). false when the client is gone. */
 bool gw_stream_begin(gw_call *c);
 /* Writes and flushes bytes of a started stream. false when the client is gone. */
@@ -108,34 +117,118 @@ hub_catalog *gw_catalog_get(gw_worker *w, bool force);
 /* Records the identity of the key file just loaded (so a rotation is noticed). */
 void gw_keyring_loaded(gw_ctx *ctx);
 
-/* ---- gw_openai.c: the /v1 endpoints ---- */
+/* ---- one proxied request (gw_proxy.c) ---- */
 
-void gw_handle(gw_call *c);
+typedef enum { GW_EP_CHAT, GW_EP_EMBED, GW_EP_IMAGES } gw_endpoint;
 
-/* ---- gw_upstream.c: one attempt against a provider ---- */
+/* What a client asked for, in the pivot (OpenAI) format, whatever format it spoke. */
+typedef struct {
+    gw_endpoint ep;
+    json_object *req;  /* OpenAI-shaped request; owned by the handler */
+    const char *model; /* the model name as requested (borrowed from req) */
+    bool stream;
+    bool client_usage;           /* an OpenAI client asked for stream_options.include_usage */
+    const char *ledger_endpoint; /* the client's path, for the ledger */
+} gw_job;
+
+/* Routes, authorises and runs a job: attempts over credentials and fallbacks, answers the
+ * client in its format, meters every attempt. */
+void gw_proxy(gw_call *c, gw_job *job);
+
+/* ---- gw_creds.c: credential choice and health ---- */
+
+gw_credstate *gw_credstate_new(void);
+void gw_credstate_free(gw_credstate *cs);
+
+#define GW_TRIED_MAX 32
+typedef struct {
+    long long ids[GW_TRIED_MAX];
+    int n;
+} gw_tried;
+
+/* Smooth weighted round robin over the provider's active, readable credentials that are
+ * not cooling down, not disabled and not yet tried by this request. NULL when none;
+ * *unreadable is set when an active credential was skipped because it does not decrypt, and
+ * *cooling_s to the seconds until the first cooling credential is usable again (0: none). */
+const hub_credential *gw_creds_pick(gw_worker *w, const hub_catalog *cat, const hub_provider *p,
+                                    const gw_tried *tried, bool *unreadable, long *cooling_s);
+/* After a 429: cool the credential down for retry_after_s (default when ≤ 0). */
+void gw_creds_cooldown(gw_worker *w, const hub_credential *cr, long retry_after_s, const char *why);
+/* After a 401/403: take the credential out of rotation and record why. */
+void gw_creds_disable(gw_worker *w, const hub_credential *cr, const char *why);
+
+/* ---- gw_attempt.c: one attempt against a provider ---- */
+
+/* The outcome of an attempt, for the retry decision. */
+typedef struct {
+    bool answered;         /* the client got a complete answer (or a stream was started) */
+    bool retryable;        /* connect error, timeout before the first byte, 429, 5xx, 401/403 */
+    bool credential_fault; /* 429, 401, 403: another credential of the provider may work */
+    int status;            /* the HTTP status for the client when not answered */
+    hub_err err;
+    char msg[512]; /* client-safe message when not answered */
+    char code[64];
+    char param[64];
+    long retry_after_s;
+    int upstream_status;
+} gw_result;
 
 typedef struct {
-    const hub_route *route;
-    const char *endpoint; /* "/chat/completions", ... appended to base_url */
-    const char *body;     /* JSON sent upstream */
-    size_t body_len;
-    bool stream;            /* relay SSE */
-    bool strip_usage_chunk; /* the client did not ask for the usage chunk */
+    gw_call *c;
+    const gw_job *job;
+    const hub_target *t;
+    const hub_credential *cred;
+    int number; /* attempt number of this request, from 0 */
     hub_price price;
-    hub_usage *usage; /* filled: status, tokens, images, timings, outcome */
+    hub_usage *usage; /* filled and spooled by gw_attempt_run once the attempt goes upstream */
+    gw_result res;
 } gw_attempt;
 
-/* Sends one attempt and answers the client. Never fails silently: every path writes a
- * response (or a final SSE error event) and fills usage->outcome. */
-void gw_upstream_call(gw_call *c, gw_attempt *a);
+/* Sends one attempt. Answers the client only on success or a non-retryable failure after
+ * bytes went out; otherwise leaves the decision to the caller through a->res. */
+void gw_attempt_run(gw_attempt *a);
 /* https always; plain http only for providers an admin marked internal. */
 bool gw_upstream_url_allowed(const hub_provider *p);
+/* True for provider types that speak the OpenAI wire format. */
+bool gw_provider_is_openai(const hub_provider *p);
+
+/* ---- gw_relay.c: answers to the client ---- */
+
+typedef struct gw_relay gw_relay;
+/* Relay state for a streamed attempt (the provider's events → the client's format). */
+gw_relay *gw_relay_new(gw_attempt *a);
+void gw_relay_free(gw_relay *r);
+/* Feeds raw upstream bytes of a 2xx stream. false when the relay must abort the transfer
+ * (event too large). */
+bool gw_relay_feed(gw_relay *r, const char *p, size_t n);
+/* Ends the stream: ok = the upstream finished cleanly. Writes closing events or a final error
+ * event and sets the usage outcome. */
+void gw_relay_end(gw_relay *r, bool ok, bool timeout, const char *why);
+bool gw_relay_started(const gw_relay *r);
+bool gw_relay_client_gone(const gw_relay *r, long long *since_ms);
+/* A complete 2xx answer (non-streaming): translate, meter and send it. false when the
+ * provider's answer could not be understood (a->res is set). */
+bool gw_relay_answer(gw_attempt *a, const char *body, size_t len);
+
+/* ---- gw_openai.c, gw_inbound.c: the routes ---- */
+
+void gw_handle(gw_call *c);
+/* POST /v1/messages (Anthropic clients) and /api/v2/… (AIGNE clients). */
+void gw_handle_anthropic(gw_call *c);
+void gw_handle_aigne(gw_call *c, const char *route);
+/* Shared by the handlers: parse the body as strict JSON (400 on failure). */
+bool gw_parse_json_body(gw_call *c, json_object **out);
+/* Checks an OpenAI-shaped request for ep; answers 400 and returns false when invalid.
+ * *model borrows from o. */
+bool gw_validate_openai(gw_call *c, gw_endpoint ep, json_object *o, const char **model);
+/* Sets job->stream and job->client_usage from job->req. */
+void gw_job_stream_flags(gw_job *job);
 
 /* ---- gw_meter.c ---- */
 
-/* Starts a usage record for this call and route (outcome pending) and spools it. */
-void gw_meter_begin(gw_call *c, const hub_route *r, const char *endpoint, bool stream,
-                    hub_usage *u);
+/* Starts a usage record for this attempt (outcome pending) and spools it. */
+void gw_meter_begin(gw_call *c, const hub_target *t, const hub_credential *cr, int attempt,
+                    const char *endpoint, bool stream, hub_usage *u);
 /* Reads an OpenAI "usage" object (chat, embeddings or images) into u. */
 void gw_meter_read_usage(json_object *usage, hub_usage *u);
 /* Computes cost and latency, and spools the final record. */

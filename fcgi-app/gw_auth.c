@@ -134,15 +134,20 @@ hub_err gw_authenticate(gw_call *c, char *msg, size_t msgsz)
 {
     gw_ctx *ctx = c->w->ctx;
     const char *auth = gw_param(c, "HTTP_AUTHORIZATION");
-    if (auth == NULL || *auth == '\0') {
+    const char *xkey = gw_param(c, "HTTP_X_API_KEY"); /* what Anthropic SDKs send */
+    const char *tok = NULL;
+    if (auth != NULL && *auth != '\0') {
+        if (strncasecmp(auth, "Bearer ", 7) != 0) {
+            snprintf(msg, msgsz, "The Authorization header must use the Bearer scheme.");
+            return HUB_EAUTH;
+        }
+        tok = auth + 7;
+    } else if (xkey != NULL && *xkey != '\0') {
+        tok = xkey;
+    } else {
         snprintf(msg, msgsz, "Missing API key: send 'Authorization: Bearer <hub key>'.");
         return HUB_EAUTH;
     }
-    if (strncasecmp(auth, "Bearer ", 7) != 0) {
-        snprintf(msg, msgsz, "The Authorization header must use the Bearer scheme.");
-        return HUB_EAUTH;
-    }
-    const char *tok = auth + 7;
     while (*tok == ' ')
         tok++;
     size_t len = strnlen(tok, 4096);

@@ -5,6 +5,7 @@
 #include "gw.h"
 
 #include "hub_log.h"
+#include "hub_xlate.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -77,15 +78,31 @@ void gw_respond(gw_call *c, int status, const char *content_type, const char *ex
 void gw_respond_error(gw_call *c, hub_err e, int status_override, const char *message,
                       const char *param, const char *code)
 {
+    gw_respond_error_h(c, e, status_override, message, param, code, NULL);
+}
+
+void gw_respond_error_h(gw_call *c, hub_err e, int status_override, const char *message,
+                        const char *param, const char *code, const char *extra_headers)
+{
     char body[2048];
     int status = hub_error_http(e, status_override, message, param, code, body, sizeof(body));
+    if (c->format != GW_FMT_OPENAI) {
+        /* Anthropic and AIGNE clients get their own error shape */
+        hub_buf b;
+        hub_buf_init(&b, sizeof(body) - 1);
+        hub_xl_in_error(c->format == GW_FMT_ANTHROPIC ? "anthropic" : "aigne", status,
+                        message ? message : hub_http_reason(status), hub_error_type(e), &b);
+        if (b.len > 0)
+            memcpy(body, b.data, b.len + 1);
+        hub_buf_free(&b);
+    }
     if (status >= 500)
-        HUB_WARN("%s %s -> %d: %s", c->method ? c->method : "-", c->path, status,
-                 message ? message : "");
+        HUB_WARN_RL("%s %s -> %d: %s", c->method ? c->method : "-", c->path, status,
+                    message ? message : "");
     else
         HUB_DEBUG("%s %s -> %d: %s", c->method ? c->method : "-", c->path, status,
                   message ? message : "");
-    const char *extra = status == 405 ? "Allow: GET, POST\r\n" : NULL;
+    const char *extra = status == 405 ? "Allow: GET, POST\r\n" : extra_headers;
     gw_respond(c, status, "application/json", extra, body, strlen(body));
 }
 

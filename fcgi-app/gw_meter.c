@@ -11,18 +11,20 @@
 #include <stdio.h>
 #include <string.h>
 
-void gw_meter_begin(gw_call *c, const hub_route *r, const char *endpoint, bool stream, hub_usage *u)
+void gw_meter_begin(gw_call *c, const hub_target *t, const hub_credential *cr, int attempt,
+                    const char *endpoint, bool stream, hub_usage *u)
 {
     hub_usage_init(u);
     memcpy(u->request_id, c->request_id, sizeof(u->request_id));
-    u->attempt = 0;
+    u->attempt = attempt;
+    u->credential_id = cr != NULL ? cr->id : 0;
     u->ts_ms = c->t0_ms;
     u->key_id = c->who.key_id;
     u->user_id = c->who.user_id;
     u->team_id = c->who.team_id;
     snprintf(u->app, sizeof(u->app), "%s", c->who.app);
-    snprintf(u->provider, sizeof(u->provider), "%s", r->provider->name);
-    snprintf(u->model, sizeof(u->model), "%s", r->upstream_model);
+    snprintf(u->provider, sizeof(u->provider), "%s", t->provider->name);
+    snprintf(u->model, sizeof(u->model), "%s", t->upstream_model);
     snprintf(u->endpoint, sizeof(u->endpoint), "%s", endpoint);
     u->stream = stream ? 1 : 0;
     if (!hub_spool_append(c->w->ctx->spool, u))

@@ -16,16 +16,10 @@
 #define MAX_MESSAGES   10000
 #define MAX_N          128
 
-typedef enum { EP_CHAT, EP_EMBED, EP_IMAGES } endpoint_kind;
-
-static const struct {
-    const char *path;     /* client path */
-    const char *upstream; /* appended to the provider base URL */
-    const char *kind;     /* model kind this endpoint serves */
-} EPS[] = {
-    [EP_CHAT] = {"/v1/chat/completions", "/chat/completions", "chat"},
-    [EP_EMBED] = {"/v1/embeddings", "/embeddings", "embedding"},
-    [EP_IMAGES] = {"/v1/images/generations", "/images/generations", "image"},
+static const char *const EP_PATHS[] = {
+    [GW_EP_CHAT] = "/v1/chat/completions",
+    [GW_EP_EMBED] = "/v1/embeddings",
+    [GW_EP_IMAGES] = "/v1/images/generations",
 };
 
 /* A string safe to copy upstream: no control characters (CR, LF, NUL, …). */
@@ -168,21 +162,29 @@ static bool check_images(json_object *o, verr *v)
     return opt_int(o, "n", 10, v);
 }
 
-/* Parses and validates a POST body into *out (caller puts it). */
-static bool parse_body(gw_call *c, endpoint_kind ep, json_object **out, const char **model)
+bool gw_parse_json_body(gw_call *c, json_object **out)
 {
     char err[256];
-    verr v = {.param = NULL};
-    json_object *o = NULL, *m = NULL;
     hub_buf *b = &c->w->body;
-    if (!hub_json_parse(b->data, b->len, c->w->ctx->cfg.json_max_depth, &o, err, sizeof(err))) {
+    *out = NULL;
+    if (!hub_json_parse(b->data, b->len, c->w->ctx->cfg.json_max_depth, out, err, sizeof(err))) {
         gw_respond_error(c, HUB_EINVAL, 0, err, NULL, "invalid_json");
         return false;
     }
-    if (o == NULL || !json_object_is_type(o, json_type_object)) {
-        fail(&v, NULL, "The request body must be a JSON object.");
-        goto bad;
+    if (*out == NULL || !json_object_is_type(*out, json_type_object)) {
+        gw_respond_error(c, HUB_EINVAL, 0, "The request body must be a JSON object.", NULL, NULL);
+        if (*out != NULL)
+            json_object_put(*out);
+        *out = NULL;
+        return false;
     }
+    return true;
+}
+
+bool gw_validate_openai(gw_call *c, gw_endpoint ep, json_object *o, const char **model)
+{
+    verr v = {.param = NULL};
+    json_object *m = NULL;
     if (!json_object_object_get_ex(o, "model", &m) || m == NULL) {
         fail(&v, "model", "model is required");
         goto bad;
@@ -193,142 +195,40 @@ static bool parse_body(gw_call *c, endpoint_kind ep, json_object **out, const ch
              "@ / -");
         goto bad;
     }
-    bool ok = ep == EP_CHAT    ? check_chat(o, &v)
-              : ep == EP_EMBED ? check_embed(o, &v)
-                               : check_images(o, &v);
+    bool ok = ep == GW_EP_CHAT    ? check_chat(o, &v)
+              : ep == GW_EP_EMBED ? check_embed(o, &v)
+                                  : check_images(o, &v);
     if (!ok || !check_ids(o, &v))
         goto bad;
-    *out = o;
     *model = json_object_get_string(m);
     return true;
 bad:
     gw_respond_error(c, HUB_EINVAL, 0, v.msg, v.param, NULL);
-    if (o != NULL)
-        json_object_put(o);
     return false;
 }
 
-static bool wants_stream(json_object *o)
+/* stream and stream_options.include_usage as the client sent them. */
+void gw_job_stream_flags(gw_job *job)
 {
-    json_object *s = NULL;
-    return json_object_object_get_ex(o, "stream", &s) && json_object_get_boolean(s);
+    json_object *s = NULL, *so = NULL, *iu = NULL;
+    job->stream = json_object_object_get_ex(job->req, "stream", &s) && json_object_get_boolean(s);
+    job->client_usage = json_object_object_get_ex(job->req, "stream_options", &so) &&
+                        json_object_object_get_ex(so, "include_usage", &iu) &&
+                        json_object_get_boolean(iu);
 }
 
-/* stream_options.include_usage as the client sent it. */
-static bool client_wants_usage(json_object *o)
+/* POST /v1/chat/completions, /v1/embeddings, /v1/images/generations. */
+static void openai_call(gw_call *c, gw_endpoint ep)
 {
-    json_object *so = NULL, *iu = NULL;
-    return json_object_object_get_ex(o, "stream_options", &so) &&
-           json_object_object_get_ex(so, "include_usage", &iu) && json_object_get_boolean(iu);
-}
-
-static void proxy(gw_call *c, endpoint_kind ep)
-{
-    json_object *o = NULL;
-    const char *model = NULL;
-    hub_catalog *cat = NULL;
-    hub_route r;
-    char msg[512];
-
-    if (!parse_body(c, ep, &o, &model))
-        goto end;
-    cat = gw_catalog_get(c->w, false);
-    if (cat == NULL) {
-        gw_respond_error(c, HUB_EDB, 0, "The model catalogue is not available yet.", NULL, NULL);
-        goto end;
+    gw_job job = {.ep = ep, .ledger_endpoint = EP_PATHS[ep]};
+    if (!gw_parse_json_body(c, &job.req))
+        return;
+    if (gw_validate_openai(c, ep, job.req, &job.model)) {
+        if (ep == GW_EP_CHAT)
+            gw_job_stream_flags(&job);
+        gw_proxy(c, &job);
     }
-    hub_err e = hub_catalog_route(cat, model, &r);
-    if (e == HUB_ENOTFOUND) { /* maybe added a moment ago: reload once */
-        hub_catalog_release(cat);
-        cat = gw_catalog_get(c->w, true);
-        e = cat ? hub_catalog_route(cat, model, &r) : HUB_EDB;
-    }
-    if (e != HUB_OK) {
-        if (e == HUB_ENOTFOUND)
-            snprintf(msg, sizeof(msg),
-                     "The model '%s' does not exist or is not routed by this hub.", model);
-        else if (r.provider != NULL && !r.provider->enabled)
-            snprintf(msg, sizeof(msg), "Provider '%s' of the model '%s' is currently disabled.",
-                     r.provider->name, model);
-        else
-            snprintf(msg, sizeof(msg), "The model '%s' is currently disabled.", model);
-        gw_respond_error(c, e, 0, msg, "model", NULL);
-        goto end;
-    }
-    if (!gw_model_allowed(&c->who, model, r.canonical)) {
-        snprintf(msg, sizeof(msg), "This API key may not use the model '%s'.", model);
-        gw_respond_error(c, HUB_EFORBIDDEN, 0, msg, "model", NULL);
-        goto end;
-    }
-    if (r.kind != NULL && strcmp(r.kind, EPS[ep].kind) != 0) {
-        snprintf(msg, sizeof(msg), "The model '%s' is a %s model; it cannot serve %s.", model,
-                 r.kind, EPS[ep].path);
-        gw_respond_error(c, HUB_EINVAL, 0, msg, "model", "unsupported_model");
-        goto end;
-    }
-    if (strcmp(r.provider->type, "openai") != 0 &&
-        strcmp(r.provider->type, "openai-compatible") != 0) {
-        snprintf(msg, sizeof(msg), "Provider type '%s' is not supported by this gateway version.",
-                 r.provider->type);
-        gw_respond_error(c, HUB_EUNAVAIL, 0, msg, "model", NULL);
-        goto end;
-    }
-    if (!gw_upstream_url_allowed(r.provider)) {
-        gw_respond_error(c, HUB_EUNAVAIL, 0,
-                         "The provider's base URL is not allowed (https only, or http for a "
-                         "provider marked internal).",
-                         NULL, NULL);
-        goto end;
-    }
-    if (r.cred == NULL) {
-        snprintf(msg, sizeof(msg), "Provider '%s' has no active credential.", r.provider->name);
-        gw_respond_error(c, HUB_EUNAVAIL, 0, msg, NULL, NULL);
-        goto end;
-    }
-    if (!r.cred->readable) {
-        HUB_ERROR("credential %lld of provider %s cannot be decrypted; refusing the request",
-                  r.cred->id, r.provider->name);
-        snprintf(msg, sizeof(msg),
-                 "The stored credential of provider '%s' cannot be decrypted; an administrator "
-                 "must re-enter it or restore the master key.",
-                 r.provider->name);
-        gw_respond_error(c, HUB_ECRYPTO, 0, msg, NULL, NULL);
-        goto end;
-    }
-
-    bool stream = ep == EP_CHAT && wants_stream(o);
-    bool strip = false;
-    json_object_object_add(o, "model", json_object_new_string(r.upstream_model));
-    if (stream && !client_wants_usage(o)) {
-        json_object *so = NULL;
-        if (!json_object_object_get_ex(o, "stream_options", &so) || so == NULL) {
-            so = json_object_new_object();
-            json_object_object_add(o, "stream_options", so);
-        }
-        json_object_object_add(so, "include_usage", json_object_new_boolean(1));
-        strip = true;
-    }
-    size_t blen = 0;
-    const char *body = json_object_to_json_string_length(
-        o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &blen);
-    hub_usage u;
-    gw_meter_begin(c, &r, EPS[ep].path, stream, &u);
-    gw_attempt a = {
-        .route = &r,
-        .endpoint = EPS[ep].upstream,
-        .body = body,
-        .body_len = blen,
-        .stream = stream,
-        .strip_usage_chunk = strip,
-        .price = hub_catalog_price(cat, r.provider, r.upstream_model),
-        .usage = &u,
-    };
-    gw_upstream_call(c, &a);
-    gw_meter_end(c, &a.price, &u);
-end:
-    if (o != NULL)
-        json_object_put(o);
-    hub_catalog_release(cat);
+    json_object_put(job.req);
 }
 
 static void list_models(gw_call *c)
@@ -399,18 +299,30 @@ static bool web_server_error(gw_call *c)
     return true;
 }
 
+typedef enum { R_OPENAI, R_MODELS, R_ANTHROPIC, R_AIGNE, R_AIGNE_STATUS } route_kind;
+
+static const struct {
+    const char *path;
+    route_kind kind;
+    int ep; /* GW_EP_* for R_OPENAI */
+} ROUTES[] = {
+    {"/v1/chat/completions", R_OPENAI, GW_EP_CHAT},
+    {"/v1/embeddings", R_OPENAI, GW_EP_EMBED},
+    {"/v1/images/generations", R_OPENAI, GW_EP_IMAGES},
+    {"/v1/models", R_MODELS, 0},
+    {"/v1/messages", R_ANTHROPIC, 0},
+    {"/api/v2/chat/completions", R_AIGNE, 0},
+    {"/api/v2/embeddings", R_AIGNE, 0},
+    {"/api/v2/image/generations", R_AIGNE, 0},
+    {"/api/v2/status", R_AIGNE_STATUS, 0},
+};
+
 void gw_handle(gw_call *c)
 {
     char msg[256];
     const char *m = c->method;
     if (web_server_error(c))
         return;
-    int ep = -1;
-    for (int i = 0; i < (int)(sizeof(EPS) / sizeof(EPS[0])); i++) {
-        if (strcmp(c->path, EPS[i].path) == 0)
-            ep = i;
-    }
-    bool is_models = strcmp(c->path, "/v1/models") == 0;
     if (strcmp(c->path, "/healthz") == 0 || strcmp(c->path, "/v1/healthz") == 0) {
         if (strcmp(m, "GET") != 0 && strcmp(m, "HEAD") != 0)
             gw_respond_error(c, HUB_EMETHOD, 0, "Use GET.", NULL, NULL);
@@ -418,13 +330,22 @@ void gw_handle(gw_call *c)
             health(c);
         return;
     }
-    if (ep < 0 && !is_models) {
-        snprintf(msg, sizeof(msg), "Unknown API route.");
-        gw_respond_error(c, HUB_ENOTFOUND, 0, msg, NULL, "not_found");
+    int ri = -1;
+    for (int i = 0; i < (int)(sizeof(ROUTES) / sizeof(ROUTES[0])); i++) {
+        if (strcmp(c->path, ROUTES[i].path) == 0)
+            ri = i;
+    }
+    if (ri < 0) {
+        gw_respond_error(c, HUB_ENOTFOUND, 0, "Unknown API route.", NULL, "not_found");
         return;
     }
-    if ((is_models && strcmp(m, "GET") != 0) || (ep >= 0 && strcmp(m, "POST") != 0)) {
-        gw_respond_error(c, HUB_EMETHOD, 0, is_models ? "Use GET." : "Use POST.", NULL, NULL);
+    route_kind k = ROUTES[ri].kind;
+    c->format = k == R_ANTHROPIC                      ? GW_FMT_ANTHROPIC
+                : k == R_AIGNE || k == R_AIGNE_STATUS ? GW_FMT_AIGNE
+                                                      : GW_FMT_OPENAI;
+    bool get = k == R_MODELS || k == R_AIGNE_STATUS;
+    if (strcmp(m, get ? "GET" : "POST") != 0) {
+        gw_respond_error(c, HUB_EMETHOD, 0, get ? "Use GET." : "Use POST.", NULL, NULL);
         return;
     }
     hub_err e = gw_authenticate(c, msg, sizeof(msg));
@@ -432,8 +353,12 @@ void gw_handle(gw_call *c)
         gw_respond_error(c, e, 0, msg, NULL, NULL);
         return;
     }
-    if (is_models) {
+    if (k == R_MODELS) {
         list_models(c);
+        return;
+    }
+    if (k == R_AIGNE_STATUS) {
+        gw_handle_aigne(c, "status");
         return;
     }
     if (!json_content_type(gw_param(c, "CONTENT_TYPE"))) {
@@ -446,5 +371,10 @@ void gw_handle(gw_call *c)
         gw_respond_error(c, e, 0, msg, NULL, NULL);
         return;
     }
-    proxy(c, (endpoint_kind)ep);
+    if (k == R_OPENAI)
+        openai_call(c, (gw_endpoint)ROUTES[ri].ep);
+    else if (k == R_ANTHROPIC)
+        gw_handle_anthropic(c);
+    else
+        gw_handle_aigne(c, c->path + strlen("/api/v2/"));
 }

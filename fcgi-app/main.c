@@ -182,7 +182,8 @@ int main(int argc, char **argv)
     }
     g_ctx.spool = hub_spool_open(g_ctx.cfg.spool_dir, err, sizeof(err));
     g_ctx.keys = gw_keycache_new();
-    if (g_ctx.spool == NULL || g_ctx.keys == NULL) {
+    g_ctx.creds = gw_credstate_new();
+    if (g_ctx.spool == NULL || g_ctx.keys == NULL || g_ctx.creds == NULL) {
         HUB_ERROR("%s", g_ctx.spool == NULL ? err : "out of memory");
         goto end;
     }
@@ -282,6 +283,7 @@ end:
         hub_catalog_release(g_ctx.cat);
     hub_spool_close(g_ctx.spool);
     gw_keycache_free(g_ctx.keys);
+    gw_credstate_free(g_ctx.creds);
     hub_keyring_wipe(&g_ctx.kr);
     if (g_ctx.cfg.listen[0] == '/')
         unlink(g_ctx.cfg.listen);

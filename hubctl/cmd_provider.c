@@ -1,12 +1,14 @@
 /*
  * cmd_provider.c — "hubctl provider add|list|enable|disable": the upstream providers
- * and their sealed API keys.
+ * and their first sealed API key (more keys: cmd_credential.c).
  *
- * "provider add" reads the provider's API key from stdin (never from the command line,
+ * "provider add" works out the provider's settings from --type, --preset and the other
+ * options (base URL defaults per type and preset, the auth header of Azure, the API
+ * version of Anthropic and Azure), checks the base URL (https, or http only for a host
+ * the admin marks internal), reads the API key from stdin (never from the command line,
  * where it would land in shell history and the process list), then in one transaction
- * inserts the provider, inserts its credential row, seals the key with the current
- * master key under the associated data "credential:<id>" and stores the blob. The key
- * is wiped from memory as soon as it is sealed and is never printed.
+ * inserts the provider and its sealed credential (util_cred.c). The key is wiped from
+ * memory as soon as it is sealed and is never printed.
  */
 #include "hubctl.h"
 
@@ -14,26 +16,85 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const TYPES[] = {"openai", "openai-compatible", "anthropic", "gemini"};
+/* Per type: the base URL when --base-url is absent (NULL: required) and the default API
+ * version (NULL: the type has none and --api-version is refused). */
+typedef struct {
+    const char *name;
+    const char *base_url;
+    const char *api_version;
+} ptype;
+
+static const ptype TYPES[] = {
+    {"openai", "https://api.openai.com/v1", NULL},
+    {"openai-compatible", NULL, NULL},
+    {"anthropic", "https://api.anthropic.com", "2023-06-01"},
+    {"gemini", "https://generativelanguage.googleapis.com", NULL},
+};
+
+/* Presets: openai-compatible providers with known settings. */
+typedef struct {
+    const char *name;
+    const char *base_url;    /* NULL: --base-url required */
+    bool internal;           /* an internal host: plain http allowed */
+    bool key_optional;       /* empty stdin stores OLLAMA_KEY */
+    const char *auth_header; /* NULL: by type (Authorization: Bearer) */
+    const char *api_version; /* default; NULL: none and --api-version refused */
+} preset;
+
+static const preset PRESETS[] = {
+    {"deepseek", "https://api.deepseek.com/v1", false, false, NULL, NULL},
+    {"xai", "https://api.x.ai/v1", false, false, NULL, NULL},
+    {"openrouter", "https://openrouter.ai/api/v1", false, false, NULL, NULL},
+    {"ollama", "http://localhost:11434/v1", true, true, NULL, NULL},
+    {"azure", NULL, false, false, "api-key", "2024-10-21"},
+};
+
+/* The secret stored for an ollama provider added without a key (Ollama ignores it). */
+static const char OLLAMA_KEY[] = "ollama";
 
 static const char ADD_HELP[] =
-    "usage: hubctl provider add NAME --type TYPE --base-url URL [--internal] < KEYFILE\n\n"
+    "usage: hubctl provider add NAME --type TYPE [--base-url URL] [--internal]\n"
+    "                                [--api-version V] [--label L] [--weight N] < KEYFILE\n"
+    "       hubctl provider add NAME --preset PRESET [--base-url URL] [--api-version V]\n"
+    "                                [--internal] [--label L] [--weight N] < KEYFILE\n\n"
     "Adds an upstream provider with one credential. The provider's API key is read from\n"
     "the first line of stdin (a hidden prompt on a terminal), sealed with the master key\n"
-    "and never printed.\n\n"
-    "  NAME             1-64 characters of A-Z a-z 0-9 . _ -\n"
-    "  --type TYPE      openai, openai-compatible, anthropic or gemini\n"
-    "  --base-url URL   the API base URL; must be https://...\n"
-    "  --internal       an internal host the admin trusts with plain HTTP: also allows an\n"
-    "                   http:// base URL (the key then crosses the network unencrypted)\n"
-    "  --help           show this help\n\n"
-    "example:\n"
-    "  printf '%s\\n' \"$OPENAI_KEY\" | hubctl provider add openai --type openai \\\n"
-    "      --base-url https://api.openai.com/v1\n";
+    "and never printed. More keys: 'hubctl credential add'.\n\n"
+    "  NAME               1-64 characters of A-Z a-z 0-9 . _ -\n"
+    "  --type TYPE        openai, openai-compatible, anthropic or gemini\n"
+    "  --base-url URL     the API base URL, https://... (trailing '/' removed). Defaults:\n"
+    "                       openai     https://api.openai.com/v1\n"
+    "                       anthropic  https://api.anthropic.com (hub adds /v1/messages)\n"
+    "                       gemini     https://generativelanguage.googleapis.com\n"
+    "                       openai-compatible: required, or use --preset\n"
+    "  --preset PRESET    an openai-compatible service (implies --type openai-compatible):\n"
+    "                       deepseek    https://api.deepseek.com/v1\n"
+    "                       xai         https://api.x.ai/v1\n"
+    "                       openrouter  https://openrouter.ai/api/v1\n"
+    "                       ollama      http://localhost:11434/v1, internal; the key is\n"
+    "                                   optional (empty stdin stores \"ollama\")\n"
+    "                       azure       --base-url https://RESOURCE.openai.azure.com is\n"
+    "                                   required; key sent as 'api-key'\n"
+    "                     --base-url overrides a preset's URL (checked the same way).\n"
+    "  --api-version V    anthropic-version (anthropic, default 2023-06-01) or Azure\n"
+    "                     api-version (--preset azure, default 2024-10-21)\n"
+    "  --internal         an internal host the admin trusts with plain HTTP: also allows an\n"
+    "                     http:// base URL (the key then crosses the network unencrypted)\n"
+    "  --label L          the credential's label (default \"default\"; 1-64 characters of\n"
+    "                     A-Z a-z 0-9 . _ : @ -)\n"
+    "  --weight N         the credential's weight, 1-1000 (default 1)\n"
+    "  --help             show this help\n\n"
+    "examples:\n"
+    "  printf '%s\\n' \"$OPENAI_KEY\" | hubctl provider add openai --type openai\n"
+    "  printf '%s\\n' \"$AZ_KEY\" | hubctl provider add az --preset azure \\\n"
+    "      --base-url https://myres.openai.azure.com\n"
+    "  hubctl provider add local --preset ollama < /dev/null\n";
 
 static const char LIST_HELP[] =
     "usage: hubctl provider list\n\n"
-    "Lists providers: name, type, base URL, enabled, credentials (active/total), internal.\n";
+    "Lists providers: name, type, preset, base URL, enabled, credentials (active/total),\n"
+    "internal, and problems: disabled credentials with their last error, credentials in\n"
+    "cooldown (until when, UTC), or no active credential at all.\n";
 
 static const char ENABLE_HELP[] = "usage: hubctl provider enable NAME\n\n"
                                   "Enables a provider: the gateway routes to it again.\n";
@@ -43,26 +104,48 @@ static const char DISABLE_HELP[] =
     "Disables a provider: the gateway stops routing to it (its models answer 503).\n";
 
 static const char SQL_FIND[] = "SELECT id FROM providers WHERE name = ? FOR UPDATE";
-static const char SQL_INSERT[] =
-    "INSERT INTO providers (name, type, base_url, internal) VALUES (?, ?, ?, ?)";
-static const char SQL_INSERT_CRED[] =
-    "INSERT INTO credentials (provider_id, label, secret_enc) VALUES (?, 'default', NULL)";
-static const char SQL_SEAL_CRED[] =
-    "UPDATE credentials SET secret_enc = ?, key_id = ? WHERE id = ?";
+static const char SQL_INSERT[] = "INSERT INTO providers (name, type, base_url, internal, preset, "
+                                 "auth_header, api_version) VALUES (?, ?, ?, ?, ?, ?, ?)";
 static const char SQL_LIST[] =
-    "SELECT p.name, p.type, p.base_url, p.enabled, COALESCE(SUM(c.status = 'active'), 0), "
-    "COUNT(c.id), p.internal FROM providers p LEFT JOIN credentials c ON c.provider_id = p.id "
-    "GROUP BY p.id, p.name, p.type, p.base_url, p.enabled, p.internal ORDER BY p.name";
+    "SELECT p.name, p.type, p.preset, p.base_url, p.enabled, "
+    "(SELECT COUNT(*) FROM credentials c WHERE c.provider_id = p.id AND c.status = 'active'), "
+    "(SELECT COUNT(*) FROM credentials c WHERE c.provider_id = p.id), p.internal, "
+    "(SELECT GROUP_CONCAT(IF(c.status <> 'active', "
+    "   CONCAT(c.label, ' ', c.status, IF(c.last_error IS NULL, '', CONCAT(': ', c.last_error))), "
+    "   CONCAT(c.label, ' cooldown until ', DATE_FORMAT(c.cooldown_until, '%Y-%m-%d %H:%i:%s'), ' "
+    "UTC')) "
+    "   ORDER BY c.label SEPARATOR '; ') FROM credentials c WHERE c.provider_id = p.id "
+    "   AND (c.status <> 'active' OR c.cooldown_until > UTC_TIMESTAMP(3))) "
+    "FROM providers p ORDER BY p.name";
 static const char SQL_STATE[] = "SELECT id, enabled FROM providers WHERE name = ?";
 static const char SQL_SET_ENABLED[] = "UPDATE providers SET enabled = ? WHERE id = ?";
 
-static bool type_ok(const char *t)
+/* The options of "provider add" (borrowed from argv) and what they resolve to. */
+typedef struct {
+    const char *name, *type, *url, *preset, *api_version, *label, *weight_s;
+    bool internal;
+    long weight;
+    const preset *ps;        /* the preset, NULL when none */
+    const char *auth_header; /* NULL = by type */
+    char url_buf[513];       /* the base URL to store, trailing '/' removed */
+} add_opts;
+
+static const ptype *find_type(const char *t)
 {
     for (size_t i = 0; i < sizeof(TYPES) / sizeof(TYPES[0]); i++) {
-        if (strcmp(TYPES[i], t) == 0)
-            return true;
+        if (strcmp(TYPES[i].name, t) == 0)
+            return &TYPES[i];
     }
-    return false;
+    return NULL;
+}
+
+static const preset *find_preset(const char *p)
+{
+    for (size_t i = 0; i < sizeof(PRESETS) / sizeof(PRESETS[0]); i++) {
+        if (strcmp(PRESETS[i].name, p) == 0)
+            return &PRESETS[i];
+    }
+    return NULL;
 }
 
 /* NULL when url is acceptable, else what is wrong with it. */
@@ -93,32 +176,93 @@ static const char *url_problem(const char *url, bool internal)
     return NULL;
 }
 
-static int provider_add(hubctl *h, int argc, char **argv)
+/* Works out type, preset, URL, auth header and API version of o. Returns a usage
+ * status (after printing the message), or HC_EXIT_OK when o is complete and valid. */
+static int resolve_add(add_opts *o)
+{
+    static const char CMD[] = "provider add";
+    const ptype *pt = NULL;
+    const char *url = o->url;
+    const char *default_version = NULL;
+
+    if (!hc_name_ok(o->name, 64, HC_CHARS_PROVIDER))
+        return hc_usage(CMD, "provider names are 1-64 characters of A-Z a-z 0-9 . _ -");
+    if (o->preset != NULL) {
+        o->ps = find_preset(o->preset);
+        if (o->ps == NULL)
+            return hc_usage(CMD, "--preset must be deepseek, xai, openrouter, ollama or azure");
+        if (o->type != NULL && strcmp(o->type, "openai-compatible") != 0)
+            return hc_usage(CMD, "--preset %s is an openai-compatible provider; drop --type",
+                            o->preset);
+        o->type = "openai-compatible";
+        o->internal = o->internal || o->ps->internal;
+        o->auth_header = o->ps->auth_header;
+        default_version = o->ps->api_version;
+        if (url == NULL)
+            url = o->ps->base_url;
+        if (url == NULL)
+            return hc_usage(CMD,
+                            "--preset %s needs --base-url (e.g. https://RESOURCE.openai.azure.com)",
+                            o->preset);
+    }
+    if (o->type == NULL)
+        return hc_usage(CMD, "--type (openai, openai-compatible, anthropic, gemini) or --preset is "
+                             "required");
+    pt = find_type(o->type);
+    if (pt == NULL)
+        return hc_usage(CMD, "--type must be openai, openai-compatible, anthropic or gemini");
+    if (o->ps == NULL) {
+        default_version = pt->api_version;
+        if (url == NULL)
+            url = pt->base_url;
+        if (url == NULL)
+            return hc_usage(CMD, "--base-url is required for type %s (or use --preset)", o->type);
+    }
+    if (o->api_version != NULL && default_version == NULL)
+        return hc_usage(CMD, "--api-version applies only to anthropic and --preset azure");
+    if (o->api_version == NULL)
+        o->api_version = default_version;
+    if (o->api_version != NULL && !hc_name_ok(o->api_version, 32, "._-"))
+        return hc_usage(CMD, "--api-version must be 1-32 characters of A-Z a-z 0-9 . _ -");
+    if (strlen(url) >= sizeof(o->url_buf))
+        return hc_usage(CMD, "--base-url is longer than 512 characters");
+    snprintf(o->url_buf, sizeof(o->url_buf), "%s", url);
+    size_t n = strlen(o->url_buf);
+    while (n > 0 && o->url_buf[n - 1] == '/')
+        o->url_buf[--n] = '\0';
+    const char *problem = url_problem(o->url_buf, o->internal);
+    if (problem != NULL)
+        return hc_usage(CMD, "%s", problem);
+    if (o->label == NULL)
+        o->label = "default";
+    if (!hc_label_ok(o->label))
+        return hc_usage(CMD, "--label must be 1-64 characters of A-Z a-z 0-9 . _ : @ -");
+    o->weight = 1;
+    if (o->weight_s != NULL && !hc_weight_parse(o->weight_s, &o->weight))
+        return hc_usage(CMD, "--weight must be a whole number from %d to %d", HC_WEIGHT_MIN,
+                        HC_WEIGHT_MAX);
+    return HC_EXIT_OK;
+}
+
+/* Parses the command line of "provider add" into o. Returns HC_EXIT_OK to go on, -1 when
+ * the help was shown, else a usage status (message printed). */
+static int parse_add(int argc, char **argv, add_opts *o)
 {
     static const char CMD[] = "provider add";
     static const struct option OPTS[] = {
         {"type", required_argument, NULL, 't'},
         {"base-url", required_argument, NULL, 'u'},
+        {"preset", required_argument, NULL, 'p'},
+        {"api-version", required_argument, NULL, 'v'},
         {"internal", no_argument, NULL, 'i'},
+        {"label", required_argument, NULL, 'l'},
+        {"weight", required_argument, NULL, 'w'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    int status = HC_EXIT_FAIL;
-    const char *type = NULL, *url = NULL;
-    bool internal = false;
+    int status = HC_EXIT_USAGE;
     hc_pos pos = {0};
-    hub_keyring kr;
-    char secret[HC_SECRET_MAX + 3]; /* wiped at end */
-    size_t slen = 0;
-    unsigned char *blob = NULL; /* owned: sealed secret */
-    size_t blen = 0;
-    int key_id = 0;
-    char err[256];
-    char aad[64];
-    long long pid = 0, cid = 0, n = 0;
 
-    memset(&kr, 0, sizeof(kr));
-    memset(secret, 0, sizeof(secret));
     hc_getopt_reset();
     for (;;) {
         int c = getopt_long(argc, argv, "-:h", OPTS, NULL);
@@ -129,17 +273,29 @@ static int provider_add(hubctl *h, int argc, char **argv)
             hc_pos_add(&pos, optarg);
             break;
         case 't':
-            type = optarg;
+            o->type = optarg;
             break;
         case 'u':
-            url = optarg;
+            o->url = optarg;
+            break;
+        case 'p':
+            o->preset = optarg;
+            break;
+        case 'v':
+            o->api_version = optarg;
             break;
         case 'i':
-            internal = true;
+            o->internal = true;
+            break;
+        case 'l':
+            o->label = optarg;
+            break;
+        case 'w':
+            o->weight_s = optarg;
             break;
         case 'h':
             fputs(ADD_HELP, stdout);
-            return HC_EXIT_OK;
+            return -1;
         default:
             return hc_bad_option(CMD, argv, c);
         }
@@ -147,69 +303,77 @@ static int provider_add(hubctl *h, int argc, char **argv)
     hc_pos_rest(&pos, argc, argv);
     if (!hc_pos_expect(&pos, 1, CMD, "NAME", &status))
         return status;
-    const char *name = pos.v[0];
-    if (!hc_name_ok(name, 64, HC_CHARS_PROVIDER))
-        return hc_usage(CMD, "provider names are 1-64 characters of A-Z a-z 0-9 . _ -");
-    if (type == NULL || !type_ok(type))
-        return hc_usage(CMD, "--type must be openai, openai-compatible, anthropic or gemini");
-    if (url == NULL)
-        return hc_usage(CMD, "--base-url is required");
-    const char *problem = url_problem(url, internal);
-    if (problem != NULL)
-        return hc_usage(CMD, "%s", problem);
+    o->name = pos.v[0];
+    return resolve_add(o);
+}
+
+static int provider_add(hubctl *h, int argc, char **argv)
+{
+    int status = HC_EXIT_FAIL;
+    add_opts o;
+    hub_keyring kr;
+    char secret[HC_SECRET_MAX + 3]; /* wiped at end */
+    size_t slen = 0;
+    int key_id = 0;
+    char err[256];
+    long long pid = 0, cid = 0;
+
+    memset(&o, 0, sizeof(o));
+    memset(&kr, 0, sizeof(kr));
+    memset(secret, 0, sizeof(secret));
+    status = parse_add(argc, argv, &o);
+    if (status != HC_EXIT_OK)
+        return status < 0 ? HC_EXIT_OK : status;
+    status = HC_EXIT_FAIL;
+    bool key_optional = o.ps != NULL && o.ps->key_optional;
 
     if (!hc_keyring_load(h, &kr))
         goto end;
     if (hc_db(h) == NULL)
         goto end;
-    if (!hc_read_secret("provider API key", secret, sizeof(secret), &slen, err, sizeof(err))) {
+    if (!hc_read_secret(key_optional ? "provider API key (optional)" : "provider API key", secret,
+                        sizeof(secret), &slen, key_optional, err, sizeof(err))) {
         hc_err("%s", err);
         goto end;
     }
+    if (slen == 0) {
+        memcpy(secret, OLLAMA_KEY, sizeof(OLLAMA_KEY));
+        slen = sizeof(OLLAMA_KEY) - 1;
+    }
     if (!hc_tx_begin(h))
         goto end;
-    if (!hc_lookup_id(h, SQL_FIND, name, &pid))
+    if (!hc_lookup_id(h, SQL_FIND, o.name, &pid))
         goto end;
     if (pid != 0) {
-        hc_err("provider '%s' already exists", name);
+        hc_err("provider '%s' already exists (more keys: 'hubctl credential add %s')", o.name,
+               o.name);
         goto end;
     }
-    hub_dbp pp[4] = {DB_STR(name), DB_STR(type), DB_STR(url), DB_INT(internal ? 1 : 0)};
-    if (!hc_exec(h, SQL_INSERT, pp, 4, NULL, NULL, &pid))
+    hub_dbp pp[7] = {
+        DB_STR(o.name),   DB_STR(o.type),        DB_STR(o.url_buf),    DB_INT(o.internal ? 1 : 0),
+        DB_STR(o.preset), DB_STR(o.auth_header), DB_STR(o.api_version)};
+    if (!hc_exec(h, SQL_INSERT, pp, 7, NULL, NULL, &pid))
         goto end;
-    hub_dbp cp[1] = {DB_INT(pid)};
-    if (!hc_exec(h, SQL_INSERT_CRED, cp, 1, NULL, NULL, &cid))
+    if (!hc_cred_store(h, &kr, pid, o.label, o.weight, secret, slen, &cid, &key_id))
         goto end;
-    snprintf(aad, sizeof(aad), "credential:%lld", cid);
-    if (!hub_seal(&kr, aad, (const unsigned char *)secret, slen, &blob, &blen, &key_id)) {
-        hc_err("cannot seal the key with the master key");
-        goto end;
-    }
     explicit_bzero(secret, sizeof(secret));
-    hub_dbp sp[3] = {DB_BLOB(blob, blen), DB_INT(key_id), DB_INT(cid)};
-    if (!hc_exec(h, SQL_SEAL_CRED, sp, 3, NULL, &n, NULL))
-        goto end;
-    if (n != 1) {
-        hc_err("the new credential row %lld disappeared; nothing was added", cid);
-        goto end;
-    }
     if (!hc_tx_commit(h))
         goto end;
-    printf("added provider %s (%s, %s%s); credential %lld sealed with master key %d\n", name, type,
-           url, internal ? ", internal" : "", cid, key_id);
+    printf("added provider %s (%s%s%s, %s%s); credential %s (id %lld) sealed with master key %d\n",
+           o.name, o.type, o.preset != NULL ? ", preset " : "", o.preset != NULL ? o.preset : "",
+           o.url_buf, o.internal ? ", internal" : "", o.label, cid, key_id);
     status = HC_EXIT_OK;
 end:
     hc_tx_rollback(h);
     explicit_bzero(secret, sizeof(secret));
-    free(blob);
     hub_keyring_wipe(&kr);
     return status;
 }
 
 static int provider_list(hubctl *h, int argc, char **argv)
 {
-    static const char *const HEADS[] = {"NAME",    "TYPE",        "BASE_URL",
-                                        "ENABLED", "CREDENTIALS", "INTERNAL"};
+    static const char *const HEADS[] = {"NAME",    "TYPE",        "PRESET",   "BASE_URL",
+                                        "ENABLED", "CREDENTIALS", "INTERNAL", "PROBLEMS"};
     int status = HC_EXIT_FAIL;
     hc_pos pos;
     hub_dbres r;
@@ -218,17 +382,27 @@ static int provider_list(hubctl *h, int argc, char **argv)
         return status;
     if (!hc_exec(h, SQL_LIST, NULL, 0, &r, NULL, NULL))
         return HC_EXIT_FAIL;
-    hc_table_init(&t, 6, HEADS, 0);
+    hc_table_init(&t, 8, HEADS, 0);
     for (int i = 0; i < r.nrows; i++) {
         char creds[48];
-        snprintf(creds, sizeof(creds), "%lld/%lld", hc_llval(hub_dbres_get(&r, i, 4)),
-                 hc_llval(hub_dbres_get(&r, i, 5)));
-        const char *row[6] = {hub_dbres_get(&r, i, 0),
+        char problems[1024];
+        long long active = hc_llval(hub_dbres_get(&r, i, 5));
+        const char *listed = hub_dbres_get(&r, i, 8);
+        bool enabled = hub_dbres_int(&r, i, 4, 0) != 0;
+        snprintf(creds, sizeof(creds), "%lld/%lld", active, hc_llval(hub_dbres_get(&r, i, 6)));
+        if (enabled && active == 0)
+            snprintf(problems, sizeof(problems), "no active credential%s%s",
+                     listed != NULL ? "; " : "", listed != NULL ? listed : "");
+        else
+            snprintf(problems, sizeof(problems), "%s", listed != NULL ? listed : "-");
+        const char *row[8] = {hub_dbres_get(&r, i, 0),
                               hub_dbres_get(&r, i, 1),
                               hub_dbres_get(&r, i, 2),
-                              hub_dbres_int(&r, i, 3, 0) ? "yes" : "no",
+                              hub_dbres_get(&r, i, 3),
+                              enabled ? "yes" : "no",
                               creds,
-                              hub_dbres_int(&r, i, 6, 0) ? "yes" : "no"};
+                              hub_dbres_int(&r, i, 7, 0) ? "yes" : "no",
+                              problems};
         hc_table_add(&t, row);
     }
     if (hc_table_print(&t, stdout))
@@ -284,7 +458,7 @@ int hc_provider_main(hubctl *h, int argc, char **argv)
 {
     static const hc_cmd CMDS[] = {
         {"add", provider_add, "add a provider; its API key is read from stdin"},
-        {"list", provider_list, "list providers"},
+        {"list", provider_list, "list providers, their credentials and problems"},
         {"enable", provider_enable, "route to a provider again"},
         {"disable", provider_disable, "stop routing to a provider"},
     };

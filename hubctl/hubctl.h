@@ -34,6 +34,11 @@
 #define HC_CHARS_MODEL     "._:@/-"
 #define HC_CHARS_PRINCIPAL "._@+-" /* users, teams, API key names */
 #define HC_CHARS_APP       "._:@/-"
+#define HC_CHARS_LABEL     "._:@-" /* credential labels, at most 64 */
+
+/* Credential weights (weighted choice among a provider's active credentials). */
+#define HC_WEIGHT_MIN 1
+#define HC_WEIGHT_MAX 1000
 
 typedef struct {
     const char *config_arg; /* --config value, borrowed from argv; NULL = default */
@@ -81,8 +86,9 @@ bool hc_pos_expect(const hc_pos *p, int want, const char *cmd, const char *what,
 
 /*
  * Parses a command whose only option is --help and that takes exactly want positionals
- * (what names them in the message). Returns true to go on; false with *status set when
- * help was shown or the command line was wrong.
+ * (what names them in the message), or at most -want of them when want is negative.
+ * Returns true to go on; false with *status set when help was shown or the command line
+ * was wrong.
  */
 bool hc_simple_args(int argc, char **argv, const char *cmd, const char *help, int want,
                     const char *what, hc_pos *pos, int *status);
@@ -99,17 +105,21 @@ bool hc_model_name_ok(const char *s);
 bool hc_date_ok(const char *s);
 /* Formats micro-USD as USD: 6 decimals, trailing zeros trimmed down to min_decimals. */
 void hc_fmt_usd(long long micro, int min_decimals, char *out, size_t outsz);
+/* Strict decimal integer in [min, max]: an optional '-' and digits only (no spaces, no
+ * '+'). false when s is anything else. */
+bool hc_parse_int(const char *s, long min, long max, long *out);
 /* Parses a whole decimal integer as produced by MariaDB (SUM, COUNT); NULL is 0. */
 long long hc_llval(const char *s);
 
 /*
  * Reads the first line of stdin (prompting without echo on a terminal) into buf
  * (HC_SECRET_MAX + 3 bytes). Strips trailing CR/LF; refuses an empty value, one over
- * HC_SECRET_MAX, control characters and surrounding spaces. On failure writes a message
- * (without the secret) to err. The caller wipes buf with explicit_bzero.
+ * HC_SECRET_MAX, control characters and surrounding spaces. An empty first line (or no
+ * input at all) is accepted only with allow_empty, as *len = 0. On failure writes a
+ * message (without the secret) to err. The caller wipes buf with explicit_bzero.
  */
-bool hc_read_secret(const char *prompt, char *buf, size_t bufsz, size_t *len, char *err,
-                    size_t errsz);
+bool hc_read_secret(const char *prompt, char *buf, size_t bufsz, size_t *len, bool allow_empty,
+                    char *err, size_t errsz);
 
 /* ---- util.c: aligned tables and CSV ------------------------------------------------- */
 
@@ -156,9 +166,33 @@ bool hc_keyring_load(hubctl *h, hub_keyring *kr);
 /* Releases the database handle. */
 void hc_close(hubctl *h);
 
+/* ---- util_cred.c: credentials shared by "provider add" and "credential add" ---------- */
+
+/* A credential label: 1-64 characters of A-Z a-z 0-9 and HC_CHARS_LABEL. */
+bool hc_label_ok(const char *s);
+/* Parses a credential weight (HC_WEIGHT_MIN..HC_WEIGHT_MAX). */
+bool hc_weight_parse(const char *s, long *w);
+/*
+ * Picks the first free label "key-<n>" of provider pid, n counting on from the number of
+ * its credentials + 1, into out. Call inside the transaction that inserts it, with the
+ * provider row locked. false after printing the error.
+ */
+bool hc_cred_default_label(hubctl *h, long long pid, char *out, size_t outsz);
+/* *taken = provider pid already has a credential labelled label. false on a DB error. */
+bool hc_cred_label_taken(hubctl *h, long long pid, const char *label, bool *taken);
+/*
+ * Inside the caller's transaction: inserts credential (pid, label, weight), seals
+ * secret[0..slen) with the current master key under "credential:<id>" and stores the
+ * blob and key id. *cid and *key_id get the new row's id and the key used. The secret is
+ * not copied; the caller wipes it. false after printing the error (caller rolls back).
+ */
+bool hc_cred_store(hubctl *h, const hub_keyring *kr, long long pid, const char *label, long weight,
+                   const char *secret, size_t slen, long long *cid, int *key_id);
+
 /* ---- command groups ----------------------------------------------------------------- */
 
 int hc_provider_main(hubctl *h, int argc, char **argv);
+int hc_credential_main(hubctl *h, int argc, char **argv);
 int hc_model_main(hubctl *h, int argc, char **argv);
 int hc_price_main(hubctl *h, int argc, char **argv);
 int hc_user_main(hubctl *h, int argc, char **argv);

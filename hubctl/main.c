@@ -24,6 +24,7 @@ static const hc_cmd COMMANDS[] = {
     {"init-keys", hc_init_keys_main, "create the master key file if it does not exist"},
     {"key-rotate", hc_key_rotate_main, "rotate the master key and reseal every credential"},
     {"provider", hc_provider_main, "add, list, enable and disable upstream providers"},
+    {"credential", hc_credential_main, "add, list, enable, disable, remove provider API keys"},
     {"model", hc_model_main, "add, list and remove model routes"},
     {"price", hc_price_main, "set and list model prices"},
     {"team", hc_team_main, "add and list teams"},
@@ -37,8 +38,8 @@ static const hc_cmd COMMANDS[] = {
 static void help(void)
 {
     printf("usage: hubctl [--config PATH] COMMAND [ARGS]\n\n"
-           "Administers a hub AI gateway: schema, master key, providers, models, prices,\n"
-           "users, teams, API keys and usage reports.\n\n"
+           "Administers a hub AI gateway: schema, master key, providers and their\n"
+           "credentials, models, prices, users, teams, API keys and usage reports.\n\n"
            "global options:\n"
            "  --config PATH   configuration file (default: $HUB_CONF, else the system\n"
            "                  hub.conf; now: %s)\n"

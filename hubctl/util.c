@@ -117,6 +117,13 @@ bool hc_simple_args(int argc, char **argv, const char *cmd, const char *help, in
         return false;
     }
     hc_pos_rest(pos, argc, argv);
+    if (want < 0) {
+        if (!pos->overflow && pos->n <= -want)
+            return true;
+        *status = pos->overflow ? hc_usage(cmd, "too many arguments")
+                                : hc_usage(cmd, "unexpected argument '%s'", pos->v[-want]);
+        return false;
+    }
     return hc_pos_expect(pos, want, cmd, what, status);
 }
 
@@ -200,6 +207,19 @@ void hc_fmt_usd(long long micro, int min_decimals, char *out, size_t outsz)
     snprintf(out, outsz, "%s%llu%s%s", sign, m / 1000000ULL, keep > 0 ? "." : "", frac);
 }
 
+bool hc_parse_int(const char *s, long min, long max, long *out)
+{
+    const char *d = s;
+    if (s == NULL)
+        return false;
+    if (*d == '-')
+        d++;
+    size_t n = strspn(d, "0123456789");
+    if (n == 0 || n > 10 || d[n] != '\0')
+        return false;
+    return hub_parse_long(s, min, max, out);
+}
+
 long long hc_llval(const char *s)
 {
     if (s == NULL)
@@ -234,8 +254,8 @@ static ssize_t read_line_fd(int fd, char *buf, size_t cap)
     return (ssize_t)n;
 }
 
-bool hc_read_secret(const char *prompt, char *buf, size_t bufsz, size_t *len, char *err,
-                    size_t errsz)
+bool hc_read_secret(const char *prompt, char *buf, size_t bufsz, size_t *len, bool allow_empty,
+                    char *err, size_t errsz)
 {
     bool rc = false;
     bool echo_off = false;
@@ -271,6 +291,11 @@ bool hc_read_secret(const char *prompt, char *buf, size_t bufsz, size_t *len, ch
     while (n > 0 && (buf[n - 1] == '\r' || buf[n - 1] == '\n'))
         n--;
     buf[n] = '\0';
+    if (n == 0 && allow_empty) {
+        *len = 0;
+        rc = true;
+        goto end;
+    }
     if (n == 0) {
         snprintf(err, errsz, "no key on stdin (pipe the provider's API key as the first line)");
         goto end;

@@ -4,6 +4,7 @@
 #include "hub_catalog.h"
 
 #include "hub_log.h"
+#include "hub_usage.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,11 +34,15 @@ void hub_catalog_release(hub_catalog *c)
 }
 
 static const char SQL_PROVIDERS[] =
-    "SELECT id, name, type, base_url, internal, enabled FROM providers ORDER BY id";
-static const char SQL_CREDS[] = "SELECT id, provider_id, secret_enc, key_id, weight, status "
-                                "FROM credentials ORDER BY provider_id, id";
+    "SELECT id, name, type, base_url, internal, enabled, preset, auth_header, api_version "
+    "FROM providers ORDER BY id";
+static const char SQL_CREDS[] =
+    "SELECT id, provider_id, secret_enc, key_id, weight, status, "
+    "COALESCE(TIMESTAMPDIFF(MICROSECOND, '1970-01-01', cooldown_until) DIV 1000, 0) "
+    "FROM credentials ORDER BY provider_id, id";
 static const char SQL_MODELS[] =
-    "SELECT name, provider_id, upstream_model, kind, enabled FROM models";
+    "SELECT name, provider_id, upstream_model, kind, enabled, priority, "
+    "fallbacks FROM models ORDER BY name, priority, id";
 static const char SQL_PRICES[] = "SELECT provider, model, input_per_1m_micro, output_per_1m_micro, "
                                  "per_image_micro FROM prices";
 
@@ -65,6 +70,9 @@ static bool load_providers(hub_catalog *c, hub_db *db)
         copy(p->base_url, sizeof(p->base_url), hub_dbres_get(&r, i, 3));
         p->internal = hub_dbres_int(&r, i, 4, 0) != 0;
         p->enabled = hub_dbres_int(&r, i, 5, 0) != 0;
+        copy(p->preset, sizeof(p->preset), hub_dbres_get(&r, i, 6));
+        copy(p->auth_header, sizeof(p->auth_header), hub_dbres_get(&r, i, 7));
+        copy(p->api_version, sizeof(p->api_version), hub_dbres_get(&r, i, 8));
         c->nproviders++;
     }
     hub_dbres_free(&r);
@@ -84,7 +92,9 @@ static bool load_creds(hub_catalog *c, hub_db *db, const hub_keyring *kr)
             continue;
         hub_credential *cr = &c->creds[c->ncreds];
         cr->id = hub_dbres_int(&r, i, 0, 0);
+        cr->provider = pi;
         cr->weight = (int)hub_dbres_int(&r, i, 4, 1);
+        cr->cooldown_until_ms = hub_dbres_int(&r, i, 6, 0);
         const char *st = hub_dbres_get(&r, i, 5);
         cr->active = st != NULL && strcmp(st, "active") == 0;
         const char *blob = hub_dbres_get(&r, i, 2);
@@ -126,6 +136,8 @@ static bool load_models(hub_catalog *c, hub_db *db)
         copy(m->upstream, sizeof(m->upstream), hub_dbres_get(&r, i, 2));
         copy(m->kind, sizeof(m->kind), hub_dbres_get(&r, i, 3));
         m->enabled = hub_dbres_int(&r, i, 4, 0) != 0;
+        m->priority = (int)hub_dbres_int(&r, i, 5, 0);
+        copy(m->fallbacks, sizeof(m->fallbacks), hub_dbres_get(&r, i, 6));
     }
     hub_dbres_free(&r);
     return ok;
@@ -159,13 +171,13 @@ hub_catalog *hub_catalog_load(hub_db *db, const hub_keyring *kr, char *err, size
         return NULL;
     }
     c->refs = 1;
+    c->loaded_ms = hub_now_ms(); /* before reading: changes after this are not in it */
     if (!load_providers(c, db) || !load_creds(c, db, kr) || !load_models(c, db) ||
         !load_prices(c, db)) {
         snprintf(err, errsz, "%s", hub_db_error(db)[0] ? hub_db_error(db) : "out of memory");
         hub_catalog_release(c);
         return NULL;
     }
-    c->loaded_ms = 0;
     return c;
 }
 
@@ -178,56 +190,97 @@ const hub_provider *hub_catalog_provider(const hub_catalog *c, const char *name)
     return NULL;
 }
 
-/* First usable credential of a provider (weighted choice comes with several credentials). */
-static const hub_credential *pick_credential(const hub_catalog *c, const hub_provider *p)
+const hub_credential *hub_catalog_creds(const hub_catalog *c, const hub_provider *p, int *n)
 {
-    const hub_credential *fallback = NULL;
-    for (int i = 0; i < p->ncreds; i++) {
-        const hub_credential *cr = &c->creds[p->cred_first + i];
-        if (cr->active && cr->readable)
-            return cr;
-        if (cr->active && fallback == NULL)
-            fallback = cr; /* active but unreadable: reported as a crypto error */
-    }
-    return fallback;
+    *n = p->ncreds;
+    return p->ncreds > 0 ? &c->creds[p->cred_first] : NULL;
 }
 
-hub_err hub_catalog_route(const hub_catalog *c, const char *model, hub_route *out)
+/* Adds a target unless the plan is full or it is already there. */
+static void add_target(hub_plan *pl, const hub_provider *p, const char *upstream, const char *kind)
 {
+    if (pl->n >= HUB_PLAN_MAX || strlen(upstream) >= sizeof(pl->t[0].upstream_model))
+        return;
+    for (int i = 0; i < pl->n; i++) {
+        if (pl->t[i].provider == p && strcmp(pl->t[i].upstream_model, upstream) == 0)
+            return;
+    }
+    hub_target *t = &pl->t[pl->n++];
+    t->provider = p;
+    copy(t->upstream_model, sizeof(t->upstream_model), upstream);
+    snprintf(t->canonical, sizeof(t->canonical), "%s/%s", p->name, upstream);
+    t->kind = kind;
+}
+
+/* Splits "provider/model" and adds it when the provider exists and is enabled. */
+static void add_named(const hub_catalog *c, hub_plan *pl, const char *name, size_t n,
+                      const char *kind, const char **why)
+{
+    char buf[300];
+    if (n == 0 || n >= sizeof(buf))
+        return;
+    memcpy(buf, name, n);
+    buf[n] = '\0';
+    char *slash = strchr(buf, '/');
+    if (slash == NULL || slash == buf || slash[1] == '\0')
+        return;
+    *slash = '\0';
+    const hub_provider *p = hub_catalog_provider(c, buf);
+    if (p == NULL)
+        return;
+    if (!p->enabled) {
+        if (*why == NULL)
+            *why = p->name;
+        return;
+    }
+    add_target(pl, p, slash + 1, kind);
+}
+
+hub_err hub_catalog_plan(const hub_catalog *c, const char *model, hub_plan *out, const char **why)
+{
+    bool named = false;
+    const hub_model *first = NULL;
     memset(out, 0, sizeof(*out));
-    for (int i = 0; i < c->nmodels; i++) {
+    *why = NULL;
+    for (int i = 0; i < c->nmodels; i++) { /* rows are ordered by name, priority */
         const hub_model *m = &c->models[i];
         if (strcmp(m->name, model) != 0)
             continue;
-        out->provider = &c->providers[m->provider];
-        copy(out->upstream_model, sizeof(out->upstream_model), m->upstream);
-        out->kind = m->kind;
-        if (!m->enabled)
-            return HUB_EUNAVAIL;
-        goto found;
+        named = true;
+        if (first == NULL)
+            first = m;
+        const hub_provider *p = &c->providers[m->provider];
+        if (!m->enabled || !p->enabled) {
+            if (*why == NULL)
+                *why = !p->enabled ? p->name : m->name;
+            continue;
+        }
+        add_target(out, p, m->upstream, m->kind);
     }
-    const char *slash = strchr(model, '/');
-    if (slash == NULL || slash == model || slash[1] == '\0')
-        return HUB_ENOTFOUND;
-    char pname[65];
-    size_t n = (size_t)(slash - model);
-    if (n >= sizeof(pname))
-        return HUB_ENOTFOUND;
-    memcpy(pname, model, n);
-    pname[n] = '\0';
-    out->provider = hub_catalog_provider(c, pname);
-    if (out->provider == NULL)
-        return HUB_ENOTFOUND;
-    if (strlen(slash + 1) >= sizeof(out->upstream_model))
-        return HUB_ENOTFOUND;
-    copy(out->upstream_model, sizeof(out->upstream_model), slash + 1);
-found:
-    snprintf(out->canonical, sizeof(out->canonical), "%s/%s", out->provider->name,
-             out->upstream_model);
-    if (!out->provider->enabled)
-        return HUB_EUNAVAIL;
-    out->cred = pick_credential(c, out->provider);
-    return HUB_OK;
+    if (named) {
+        out->kind = first->kind;
+        for (const char *s = first->fallbacks; *s != '\0';) {
+            size_t n = strcspn(s, ",");
+            add_named(c, out, s, n, first->kind, why);
+            s += n;
+            if (*s == ',')
+                s++;
+        }
+    } else {
+        const char *slash = strchr(model, '/');
+        if (slash == NULL)
+            return HUB_ENOTFOUND;
+        char pname[65];
+        size_t n = (size_t)(slash - model);
+        if (n == 0 || n >= sizeof(pname) || slash[1] == '\0')
+            return HUB_ENOTFOUND;
+        memcpy(pname, model, n);
+        pname[n] = '\0';
+        if (hub_catalog_provider(c, pname) == NULL)
+            return HUB_ENOTFOUND;
+        add_named(c, out, model, strlen(model), NULL, why);
+    }
+    return out->n > 0 ? HUB_OK : HUB_EUNAVAIL;
 }
 
 hub_price hub_catalog_price(const hub_catalog *c, const hub_provider *p, const char *model)

@@ -31,6 +31,11 @@ void hub_config_defaults(hub_config *c)
     c->catalog_refresh_ms = 1000;
     c->connect_timeout_ms = 5000;
     c->upstream_timeout_ms = 600000;
+    c->first_byte_timeout_ms = 120000;
+    c->idle_timeout_ms = 120000;
+    c->max_retries = 2;
+    c->cooldown_seconds = 30;
+    c->default_max_tokens = 4096;
     c->spool_flush_ms = 100;
 }
 
@@ -97,7 +102,12 @@ static const kdef KEYS[] = {
     I(db_grace_seconds, 0, 3600),
     I(catalog_refresh_ms, 100, 60000),
     I(connect_timeout_ms, 100, 600000),
-    I(upstream_timeout_ms, 1000, 3600000),
+    I(upstream_timeout_ms, 100, 3600000),
+    I(first_byte_timeout_ms, 100, 3600000),
+    I(idle_timeout_ms, 100, 3600000),
+    I(max_retries, 0, 10),
+    I(cooldown_seconds, 1, 86400),
+    I(default_max_tokens, 1, 1000000),
     I(spool_flush_ms, 1, 10000),
     S(log_level),
 };

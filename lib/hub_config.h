@@ -30,7 +30,12 @@ typedef struct {
     int db_grace_seconds; /* during a DB outage, keys validated this recently still work */
     int catalog_refresh_ms;
     int connect_timeout_ms;
-    int upstream_timeout_ms;
+    int upstream_timeout_ms;   /* total, per attempt */
+    int first_byte_timeout_ms; /* from sending to the provider's first byte */
+    int idle_timeout_ms;       /* between bytes of a streaming answer */
+    int max_retries;           /* extra attempts (other credential / fallback) */
+    int cooldown_seconds;      /* a 429 without Retry-After cools a credential this long */
+    int default_max_tokens;    /* for providers that require max_tokens (Anthropic) */
     int spool_flush_ms;
     char log_level[16];
 } hub_config;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #define STMT_CACHE 48
@@ -23,6 +24,8 @@ struct hub_db {
     int ncache;
     char err[256];
     bool down;
+    bool in_tx;            /* between START TRANSACTION and COMMIT/ROLLBACK */
+    bool tx_broken;        /* the connection was lost inside that transaction */
     long long retry_at_ms; /* after a failed connect, fail fast until then */
 };
 
@@ -45,6 +48,8 @@ hub_db *hub_db_new(const hub_config *cfg)
 
 static void drop(hub_db *db)
 {
+    if (db->in_tx)
+        db->tx_broken = true; /* what the transaction wrote is gone with the connection */
     for (int i = 0; i < db->ncache; i++)
         mysql_stmt_close(db->cache[i].st);
     db->ncache = 0;
@@ -331,8 +336,9 @@ bool hub_db_exec(hub_db *db, const char *sql, const hub_dbp *params, int nparams
     if (exec_once(db, sql, params, nparams, res, affected, insert_id))
         return true;
     /* A connection that died while idle (server restart): reconnect once and retry. Only
-     * safe because every write hub makes is idempotent or runs inside a transaction. */
-    if (was_connected && db->down && db->m == NULL)
+     * safe because every write hub makes is idempotent — and never inside a transaction,
+     * whose earlier statements died with the old connection. */
+    if (was_connected && db->down && db->m == NULL && !db->in_tx)
         return exec_once(db, sql, params, nparams, res, affected, insert_id);
     return false;
 }
@@ -341,6 +347,24 @@ bool hub_db_query(hub_db *db, const char *sql)
 {
     db->err[0] = '\0';
     db->down = false;
+    bool begin =
+        strncasecmp(sql, "START TRANSACTION", 17) == 0 || strncasecmp(sql, "BEGIN", 5) == 0;
+    bool end = strncasecmp(sql, "COMMIT", 6) == 0 || strncasecmp(sql, "ROLLBACK", 8) == 0;
+    if (end && db->in_tx) {
+        bool broken = db->tx_broken;
+        db->in_tx = false;
+        db->tx_broken = false;
+        if (broken) {
+            snprintf(db->err, sizeof(db->err), "connection lost inside the transaction");
+            if (db->m != NULL && strncasecmp(sql, "COMMIT", 6) == 0)
+                mysql_query(db->m, "ROLLBACK"); /* whatever ran after the reconnect */
+            return false;
+        }
+    }
+    if (begin) {
+        db->in_tx = false; /* set again below once the server has started it */
+        db->tx_broken = false;
+    }
     if (!hub_db_ensure(db))
         return false;
     if (mysql_query(db->m, sql) != 0) {
@@ -361,6 +385,8 @@ bool hub_db_query(hub_db *db, const char *sql)
         snprintf(db->err, sizeof(db->err), "query failed: %s", mysql_error(db->m));
         return false;
     }
+    if (begin)
+        db->in_tx = true;
     return true;
 }
 

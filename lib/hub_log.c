@@ -61,3 +61,14 @@ void hub_log(hub_log_level level, const char *fmt, ...)
     ssize_t w = write(STDERR_FILENO, line, len);
     (void)w;
 }
+
+int hub_log_every(long long *last_ms, long interval_ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    long long now = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    long long prev = __atomic_load_n(last_ms, __ATOMIC_RELAXED);
+    if (prev != 0 && now - prev < interval_ms)
+        return 0;
+    return __atomic_compare_exchange_n(last_ms, &prev, now, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+}

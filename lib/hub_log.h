@@ -13,6 +13,18 @@ void hub_log_init(const char *program, const char *level_name);
 void hub_log_set_request(const char *request_id);
 void hub_log(hub_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Rate limit for one log site: true at most once per interval_ms (thread-safe). Keep the
+ * state in a static at the call site: static long long last; if (hub_log_every(&last, 1000)) */
+int hub_log_every(long long *last_ms, long interval_ms);
+
+/* A warning printed at most once a second from this site (floods of upstream failures). */
+#define HUB_WARN_RL(...)                                                                           \
+    do {                                                                                           \
+        static long long hub_rl_last_;                                                             \
+        if (hub_log_every(&hub_rl_last_, 1000))                                                    \
+            hub_log(HUB_LOG_WARN, __VA_ARGS__);                                                    \
+    } while (0)
+
 #define HUB_DEBUG(...) hub_log(HUB_LOG_DEBUG, __VA_ARGS__)
 #define HUB_INFO(...)  hub_log(HUB_LOG_INFO, __VA_ARGS__)
 #define HUB_WARN(...)  hub_log(HUB_LOG_WARN, __VA_ARGS__)

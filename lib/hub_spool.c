@@ -19,7 +19,7 @@
 
 #define BATCH_BIG   64
 #define BATCH_SMALL 8
-#define NCOLS       20
+#define NCOLS       21
 
 struct hub_spool {
     char dir[512];
@@ -38,7 +38,7 @@ static pthread_once_t upsert_once = PTHREAD_ONCE_INIT;
 static const char UPSERT_HEAD[] =
     "INSERT INTO usage_log (request_id, attempt, ts, key_id, user_id, team_id, app, provider, "
     "model, endpoint, stream, status, prompt_tokens, completion_tokens, total_tokens, images, "
-    "cost_micro, latency_ms, ttfb_ms, outcome) VALUES ";
+    "cost_micro, latency_ms, ttfb_ms, outcome, credential_id) VALUES ";
 /* A later 'pending' line never overwrites a final one (files may drain out of order). */
 static const char UPSERT_TAIL[] =
     " ON DUPLICATE KEY UPDATE "
@@ -55,7 +55,7 @@ static const char UPSERT_TAIL[] =
 
 static char *build_upsert(int rows)
 {
-    static const char ROW[] = "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+    static const char ROW[] = "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
     hub_buf b;
     hub_buf_init(&b, 0);
     hub_buf_puts(&b, UPSERT_HEAD);
@@ -201,9 +201,11 @@ void hub_spool_sync(hub_spool *s)
     bool dirty = s->dirty;
     int fd = s->fd;
     s->dirty = false;
-    if (dirty)
-        fdatasync(fd); /* under the lock: rotation must not close fd meanwhile */
     pthread_mutex_unlock(&s->mu);
+    /* outside the lock, so appends never wait for the disk; only rotate() (same thread as
+     * every sync: the drain thread, or close) replaces and closes fd */
+    if (dirty)
+        fdatasync(fd);
 }
 
 long hub_spool_backlog(hub_spool *s)
@@ -214,29 +216,35 @@ long hub_spool_backlog(hub_spool *s)
     return n;
 }
 
+/* Called by the drain thread only. The old file is synced and closed outside the lock. */
 static void rotate(hub_spool *s)
 {
+    int old = -1;
     pthread_mutex_lock(&s->mu);
     if (s->bytes > 0) {
-        int nfd = -1;
         char from[640], to[640];
         snprintf(from, sizeof(from), "%s/active-%d.jsonl", s->dir, (int)getpid());
         snprintf(to, sizeof(to), "%s/ready-%d-%013lld-%06u.jsonl", s->dir, (int)getpid(),
                  hub_now_ms(), s->seq++ % 1000000u);
-        fdatasync(s->fd);
+        int nfd = -1;
         if (rename(from, to) == 0) {
             nfd = open_active(s);
             if (nfd >= 0) {
-                close(s->fd);
+                old = s->fd;
                 s->fd = nfd;
                 s->bytes = 0;
                 s->dirty = false;
             } else {
+                /* keep appending to the renamed file: it is drained like any ready file */
                 HUB_ERROR("spool: cannot reopen active file: %s", strerror(errno));
             }
         }
     }
     pthread_mutex_unlock(&s->mu);
+    if (old >= 0) {
+        fdatasync(old);
+        close(old);
+    }
 }
 
 static int cmp_names(const void *a, const void *b)
@@ -301,6 +309,7 @@ static void bind_row(hub_dbp *p, const hub_usage *u, char ts[48])
     p[17] = OPT(u->latency_ms);
     p[18] = OPT(u->ttfb_ms);
     p[19] = DB_STR(u->outcome);
+    p[20] = OPTID(u->credential_id);
 #undef OPT
 #undef OPTID
 }
@@ -321,6 +330,58 @@ static bool upsert(hub_db *db, const hub_usage *u, int n)
         i += k;
     }
     return true;
+}
+
+static size_t key_hash(const hub_usage *u)
+{
+    size_t h = 1469598103934665603ULL;
+    for (const char *p = u->request_id; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+    return h ^ (size_t)u->attempt;
+}
+
+/*
+ * Drops each "pending" record whose final record is in the same file (the usual case), so
+ * the database writes each attempt once instead of inserting and then updating it. Returns
+ * the new count; order is kept. A pending record without its final stays (a crash or a
+ * request still in flight): the upsert never lets it overwrite a final row.
+ */
+static int coalesce(hub_usage *recs, int n)
+{
+    size_t cap = 64;
+    while (cap < (size_t)n * 2)
+        cap *= 2;
+    int *tab = malloc(cap * sizeof(*tab));
+    if (tab == NULL)
+        return n; /* correct without it, only slower */
+    for (size_t i = 0; i < cap; i++)
+        tab[i] = -1;
+    for (int i = 0; i < n; i++) {
+        if (strcmp(recs[i].outcome, "pending") == 0)
+            continue;
+        size_t h = key_hash(&recs[i]) & (cap - 1);
+        while (tab[h] >= 0)
+            h = (h + 1) & (cap - 1);
+        tab[h] = i;
+    }
+    int out = 0;
+    for (int i = 0; i < n; i++) {
+        bool drop = false;
+        if (strcmp(recs[i].outcome, "pending") == 0) {
+            for (size_t h = key_hash(&recs[i]) & (cap - 1); tab[h] >= 0; h = (h + 1) & (cap - 1)) {
+                const hub_usage *f = &recs[tab[h]];
+                if (f->attempt == recs[i].attempt &&
+                    strcmp(f->request_id, recs[i].request_id) == 0) {
+                    drop = true;
+                    break;
+                }
+            }
+        }
+        if (!drop)
+            recs[out++] = recs[i];
+    }
+    free(tab);
+    return out;
 }
 
 /* Reads one ready file and upserts it in one transaction. */
@@ -367,6 +428,7 @@ static bool drain_file(hub_spool *s, hub_db *db, const char *name, long *rows)
         }
         n++;
     }
+    n = coalesce(recs, n);
     if (!hub_db_query(db, "START TRANSACTION"))
         goto end;
     in_tx = true;

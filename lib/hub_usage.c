@@ -50,9 +50,10 @@ bool hub_usage_to_json(const hub_usage *u, hub_buf *out)
            num(out, "attempt", u->attempt) && num(out, "ts_ms", u->ts_ms) &&
            num(out, "key_id", u->key_id) && num(out, "user_id", u->user_id) &&
            num(out, "team_id", u->team_id) && str(out, "app", u->app) &&
-           str(out, "provider", u->provider) && str(out, "model", u->model) &&
-           str(out, "endpoint", u->endpoint) && num(out, "stream", u->stream) &&
-           num(out, "status", u->status) && num(out, "prompt_tokens", u->prompt_tokens) &&
+           str(out, "provider", u->provider) && num(out, "credential_id", u->credential_id) &&
+           str(out, "model", u->model) && str(out, "endpoint", u->endpoint) &&
+           num(out, "stream", u->stream) && num(out, "status", u->status) &&
+           num(out, "prompt_tokens", u->prompt_tokens) &&
            num(out, "completion_tokens", u->completion_tokens) &&
            num(out, "total_tokens", u->total_tokens) && num(out, "images", u->images) &&
            num(out, "cost_micro", u->cost_micro) && num(out, "latency_ms", u->latency_ms) &&
@@ -116,6 +117,7 @@ bool hub_usage_from_json(const char *line, size_t len, hub_usage *u)
     u->key_id = get_num(o, "key_id");
     u->user_id = get_num(o, "user_id");
     u->team_id = get_num(o, "team_id");
+    u->credential_id = get_num(o, "credential_id");
     u->stream = (int)get_num(o, "stream");
     u->status = (int)status;
     u->prompt_tokens = get_num(o, "prompt_tokens");

@@ -21,6 +21,7 @@ typedef struct {
     long long key_id, user_id, team_id; /* 0 = none */
     char app[129];
     char provider[65];
+    long long credential_id; /* 0 = none */
     char model[192];
     char endpoint[64];
     int stream;

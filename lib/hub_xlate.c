@@ -115,7 +115,7 @@ void hub_xl_error_message(json_object *answer, char *msg, size_t msgsz, char *co
     const char *m = hub_xl_str(e, "message");
     const char *c = hub_xl_str(e, "code");
     if (c == NULL)
-        c = hub_xl_str(e, "type");   /* Anthropic: error.type */
+        c = hub_xl_str(e, "type"); /* Anthropic: error.type */
     if (c == NULL)
         c = hub_xl_str(e, "status"); /* Gemini: error.status */
     if (m != NULL)
@@ -127,13 +127,13 @@ void hub_xl_error_message(json_object *answer, char *msg, size_t msgsz, char *co
 /* ---- outbound dispatch ---- */
 
 hub_err hub_xl_chat_request(const char *provider_type, json_object *req, const char *upstream_model,
-                            bool stream, int default_max_tokens, hub_buf *path,
-                            json_object **body, char *err, size_t errsz)
+                            bool stream, int default_max_tokens, hub_buf *path, json_object **body,
+                            char *err, size_t errsz)
 {
     switch (kind_of(provider_type)) {
     case F_ANTHROPIC:
-        return hub_xl_anthropic_request(req, upstream_model, stream, default_max_tokens, path,
-                                        body, err, errsz);
+        return hub_xl_anthropic_request(req, upstream_model, stream, default_max_tokens, path, body,
+                                        err, errsz);
     case F_GEMINI:
         return hub_xl_gemini_request(req, upstream_model, stream, path, body, err, errsz);
     default:
@@ -155,8 +155,9 @@ hub_err hub_xl_chat_response(const char *provider_type, json_object *answer, con
     }
 }
 
-hub_err hub_xl_embed_request(const char *provider_type, json_object *req, const char *upstream_model,
-                             hub_buf *path, json_object **body, char *err, size_t errsz)
+hub_err hub_xl_embed_request(const char *provider_type, json_object *req,
+                             const char *upstream_model, hub_buf *path, json_object **body,
+                             char *err, size_t errsz)
 {
     if (kind_of(provider_type) == F_GEMINI)
         return hub_xl_gemini_embed_request(req, upstream_model, path, body, err, errsz);

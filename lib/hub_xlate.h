@@ -46,8 +46,8 @@ void hub_xl_usage_init(hub_xl_usage *u);
  * an unsupported content part).
  */
 hub_err hub_xl_chat_request(const char *provider_type, json_object *req, const char *upstream_model,
-                            bool stream, int default_max_tokens, hub_buf *path,
-                            json_object **body, char *err, size_t errsz);
+                            bool stream, int default_max_tokens, hub_buf *path, json_object **body,
+                            char *err, size_t errsz);
 
 /*
  * A provider's complete (non-streaming) answer → an OpenAI chat.completion object (new):
@@ -73,8 +73,9 @@ void hub_xl_error_message(json_object *answer, char *msg, size_t msgsz, char *co
  * {object:"list", data:[{object:"embedding", index, embedding:[…]}], model, usage}. Gemini
  * reports no token counts: usage stays unknown (-1).
  */
-hub_err hub_xl_embed_request(const char *provider_type, json_object *req, const char *upstream_model,
-                             hub_buf *path, json_object **body, char *err, size_t errsz);
+hub_err hub_xl_embed_request(const char *provider_type, json_object *req,
+                             const char *upstream_model, hub_buf *path, json_object **body,
+                             char *err, size_t errsz);
 hub_err hub_xl_embed_response(const char *provider_type, json_object *answer, const char *model,
                               json_object **out, hub_xl_usage *u, char *err, size_t errsz);
 
@@ -131,7 +132,8 @@ hub_err hub_xl_in_stream_chunk(hub_xl_in_stream *st, json_object *chunk, hub_buf
  * message_delta with stop_reason and usage, message_stop; aigne: data: {"usage":{…}}). */
 hub_err hub_xl_in_stream_finish(hub_xl_in_stream *st, const hub_xl_usage *u, hub_buf *out);
 
-/* A mid-stream error in the client's format (anthropic: event: error; aigne/openai: data: {"error":…}). */
+/* A mid-stream error in the client's format (anthropic: event: error; aigne/openai: data:
+ * {"error":…}). */
 void hub_xl_in_stream_error(hub_xl_in_stream *st, const char *message, hub_buf *out);
 
 #endif

@@ -43,9 +43,9 @@ hub_err hub_xl_anthropic_request(json_object *req, const char *upstream_model, b
 hub_err hub_xl_anthropic_response(json_object *answer, const char *id, const char *model,
                                   json_object **out, hub_xl_usage *u, char *err, size_t errsz);
 hub_xl_anthropic_stream *hub_xl_anthropic_stream_new(const char *id, const char *model);
-hub_err hub_xl_anthropic_stream_event(hub_xl_anthropic_stream *st, const char *event, const char *data,
-                                      size_t len, json_object *chunks, hub_xl_usage *u,
-                                      bool *done, char *err, size_t errsz);
+hub_err hub_xl_anthropic_stream_event(hub_xl_anthropic_stream *st, const char *event,
+                                      const char *data, size_t len, json_object *chunks,
+                                      hub_xl_usage *u, bool *done, char *err, size_t errsz);
 void hub_xl_anthropic_stream_free(hub_xl_anthropic_stream *st);
 
 hub_err hub_xl_gemini_request(json_object *req, const char *upstream_model, bool stream,
@@ -68,9 +68,12 @@ hub_err hub_xl_in_anthropic_request(json_object *in, json_object **out, bool *st
 hub_err hub_xl_in_anthropic_response(json_object *oai, json_object **out, char *err, size_t errsz);
 void hub_xl_in_anthropic_error(int status, const char *message, const char *type, hub_buf *out);
 hub_xl_anthropic_in_stream *hub_xl_in_anthropic_stream_new(const char *id, const char *model);
-hub_err hub_xl_in_anthropic_stream_chunk(hub_xl_anthropic_in_stream *st, json_object *chunk, hub_buf *out);
-hub_err hub_xl_in_anthropic_stream_finish(hub_xl_anthropic_in_stream *st, const hub_xl_usage *u, hub_buf *out);
-void hub_xl_in_anthropic_stream_error(hub_xl_anthropic_in_stream *st, const char *message, hub_buf *out);
+hub_err hub_xl_in_anthropic_stream_chunk(hub_xl_anthropic_in_stream *st, json_object *chunk,
+                                         hub_buf *out);
+hub_err hub_xl_in_anthropic_stream_finish(hub_xl_anthropic_in_stream *st, const hub_xl_usage *u,
+                                          hub_buf *out);
+void hub_xl_in_anthropic_stream_error(hub_xl_anthropic_in_stream *st, const char *message,
+                                      hub_buf *out);
 void hub_xl_in_anthropic_stream_free(hub_xl_anthropic_in_stream *st);
 
 hub_err hub_xl_in_aigne_request(json_object *in, json_object **out, bool *stream,
@@ -79,7 +82,8 @@ hub_err hub_xl_in_aigne_response(json_object *oai, json_object **out, char *err,
 void hub_xl_in_aigne_error(int status, const char *message, const char *type, hub_buf *out);
 hub_xl_aigne_in_stream *hub_xl_in_aigne_stream_new(const char *id, const char *model);
 hub_err hub_xl_in_aigne_stream_chunk(hub_xl_aigne_in_stream *st, json_object *chunk, hub_buf *out);
-hub_err hub_xl_in_aigne_stream_finish(hub_xl_aigne_in_stream *st, const hub_xl_usage *u, hub_buf *out);
+hub_err hub_xl_in_aigne_stream_finish(hub_xl_aigne_in_stream *st, const hub_xl_usage *u,
+                                      hub_buf *out);
 void hub_xl_in_aigne_stream_error(hub_xl_aigne_in_stream *st, const char *message, hub_buf *out);
 void hub_xl_in_aigne_stream_free(hub_xl_aigne_in_stream *st);
 

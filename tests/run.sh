@@ -27,6 +27,9 @@ HUB_PORT=$(free_port)
 MOCK_PORT=$(free_port)
 export HUB_CONF=$HUB_HOME/etc/hub.conf
 export HUB_THREADS=${HUB_THREADS:-16}
+# short upstream time bounds so the timeout tests end quickly
+export HUB_EXTRA_CONF="first_byte_timeout_ms = 2000
+idle_timeout_ms = 5000"
 export JSON_SUITE=${JSON_SUITE:-$SRC/../shared/data/JSONTestSuite/test_parsing}
 export PYTHONPATH=$SRC/tests/integration
 export PYTHONDONTWRITEBYTECODE=1
@@ -93,7 +96,7 @@ if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
     echo "installing nodejs and npm"
     (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm) >"$OUT/apt-node.log" 2>&1
 fi
-if [ ! -d "$SRC/tests/node/node_modules/openai" ]; then
+if [ ! -d "$SRC/tests/node/node_modules/openai" ] || [ ! -d "$SRC/tests/node/node_modules/@anthropic-ai/sdk" ]; then
     (cd "$SRC/tests/node" && npm install --no-audit --no-fund --silent) >"$OUT/npm.log" 2>&1 ||
         { echo "not ok - npm install of the SDK test clients"; tail -20 "$OUT/npm.log"; FAIL=$((FAIL + 1)); }
 fi
@@ -114,7 +117,7 @@ check "quickstart prints the API URL, the demo key and HUB_CONF" \
 # --- unit tests
 make -C "$HUB_HOME/build/tests" check TESTS= >"$OUT/unit-build.log" 2>&1 ||
     { echo "not ok - unit tests build"; tail -20 "$OUT/unit-build.log"; FAIL=$((FAIL + 1)); }
-for t in test_crypto test_apikey test_core test_config_spool; do
+for t in test_crypto test_apikey test_core test_config_spool test_xl_anthropic_out test_xl_anthropic_in test_xl_gemini test_xl_aigne; do
     run_tap "unit/$t" "$HUB_HOME/build/tests/unit/$t"
 done
 run_tap unit/test_json "$HUB_HOME/build/tests/unit/test_json" "$JSON_SUITE"
@@ -125,7 +128,7 @@ if [ -z "${HUB_CONFIGURE_FLAGS:-}" ]; then
     mkdir -p "$HUB_HOME/build-asan"
     if (cd "$HUB_HOME/build-asan" && "$SRC/configure" --enable-sanitizers && make -C lib &&
         make -C tests check TESTS=) >"$OUT/asan-build.log" 2>&1; then
-        for t in test_crypto test_apikey test_core test_config_spool; do
+        for t in test_crypto test_apikey test_core test_config_spool test_xl_anthropic_out test_xl_anthropic_in test_xl_gemini test_xl_aigne; do
             run_tap "asan/unit/$t" env ASAN_OPTIONS=detect_leaks=1 "$HUB_HOME/build-asan/tests/unit/$t"
         done
         run_tap asan/unit/test_json env ASAN_OPTIONS=detect_leaks=1 "$HUB_HOME/build-asan/tests/unit/test_json" "$JSON_SUITE"
@@ -142,10 +145,14 @@ run_tap mock_selftest python3 "$SRC/tests/test_mock_provider_selftest.py"
 run_tap fixtures python3 "$SRC/tests/integration/fixtures.py"
 run_tap quickstart_demo python3 "$SRC/tests/integration/test_quickstart.py"
 run_tap api python3 "$SRC/tests/integration/test_api.py"
+run_tap providers python3 "$SRC/tests/integration/test_providers.py"
+run_tap inbound python3 "$SRC/tests/integration/test_inbound.py"
+run_tap anthropic_sdk node "$SRC/tests/node/anthropic_sdk.test.mjs"
 run_tap openai_sdk node "$SRC/tests/node/openai_sdk.test.mjs"
 run_tap jsonsuite python3 "$SRC/tests/integration/test_jsonsuite.py"
 run_tap crypto_rotation python3 "$SRC/tests/integration/test_keys_rotation.py"
 run_tap hubctl python3 "$SRC/tests/integration/test_hubctl.py"
+run_tap hubctl_routing python3 "$SRC/tests/integration/test_hubctl_routing.py"
 run_tap db_outage python3 "$SRC/tests/integration/test_outage.py"
 run_tap shutdown python3 "$SRC/tests/integration/test_shutdown.py"
 

@@ -99,7 +99,7 @@ def mock_reset():
 
 
 def usage_rows(where="1=1"):
-    cols = ("request_id,attempt,key_id,user_id,team_id,app,provider,model,endpoint,stream,status,"
+    cols = ("request_id,attempt,key_id,user_id,team_id,app,provider,credential_id,model,endpoint,stream,status,"
             "prompt_tokens,completion_tokens,total_tokens,images,cost_micro,latency_ms,ttfb_ms,"
             "outcome")
     names = cols.split(",")

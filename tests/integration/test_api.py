@@ -156,17 +156,24 @@ sk.close()
 check(not resp.startswith(b"HTTP/1.1 5"), "truncated body -> no 5xx", resp[:40].decode("latin1"))
 
 # --- upstream errors pass through, without our secret
-s, h, b = jrequest("POST", CHAT, chat_body("mock/error-401"), key=KEY)
-check(s == 401 and is_openai_error(b) and CANARY not in json.dumps(b), "upstream 401 passed on, redacted")
-s, h, b = jrequest("POST", CHAT, chat_body("mock/error-500"), key=KEY)
+s, h, b = jrequest("POST", CHAT, chat_body("errs/error-500"), key=KEY)
 check(s == 500 and "server had an error" in b["error"]["message"], "upstream 500 passed on with message")
-s, h, b = jrequest("POST", CHAT, chat_body("mock/error-429"), key=KEY)
-check(s == 429 and b["error"]["type"] == "rate_limit_error", "upstream 429 passed on")
+s, h, b = jrequest("POST", CHAT, chat_body("errs/error-429"), key=KEY)
+check(s == 429 and b["error"]["type"] == "rate_limit_error" and h.get("retry-after") == "1",
+      "upstream 429 passed on with Retry-After", str(h.get("retry-after")))
 rid = h.get("x-request-id")
 row = usage_row(rid)
 check(row is not None and row["outcome"] == "upstream_error" and row["status"] == "429"
       and row["prompt_tokens"] is None and row["cost_micro"] is None,
       "failed attempt metered with NULL counts", str(row))
+s, h, b = jrequest("POST", CHAT, chat_body("errs/gpt-4o-mini"), key=KEY)
+check(s == 429 and h.get("retry-after") is not None and "rate limited" in b["error"]["message"],
+      "while its only credential cools down: 429 + Retry-After, nothing sent", f"{s} {b}")
+time.sleep(1.1)
+s, h, b = jrequest("POST", CHAT, chat_body("errs/error-401"), key=KEY)
+check(s == 401 and is_openai_error(b) and CANARY not in json.dumps(b), "upstream 401 passed on, redacted")
+s, h, b = jrequest("POST", CHAT, chat_body("errs/gpt-4o-mini"), key=KEY)
+check(s == 503 and "usable credential" in b["error"]["message"], "a credential refused with 401 is out of rotation", str(s))
 
 # --- streaming: events, usage chunk stripped unless asked, metering
 def stream(body, key=KEY):

@@ -69,6 +69,31 @@ try {
   const leaked = seen.some((r) => JSON.stringify(r).includes(fx.keys.alice));
   check(seen.length >= 5 && !leaked && seen.every((r) => r.headers.authorization === `Bearer ${fx.canary}`), 'upstream saw the provider key, never the hub key');
 
+  // the same SDK, unchanged, on translated providers: same text and usage as the mock produced
+  for (const model of ['anthropic/claude-3-opus-20240229', 'google/gemini-1.5-pro']) {
+    await fetch(`http://127.0.0.1:${process.env.MOCK_PORT}/__mock/reset`, { method: 'POST' });
+    const r1 = await client.chat.completions.create({ model, messages: [{ role: 'user', content: 'translate me please' }] });
+    const up = (await mockSeen()).at(-1);
+    const ru = up?.reply_usage ?? {};
+    const pin = ru.input_tokens ?? ru.promptTokenCount, pout = ru.output_tokens ?? ru.candidatesTokenCount;
+    check(r1.choices[0].message.content === 'echo: translate me please' && r1.usage.prompt_tokens === pin && r1.usage.completion_tokens === pout,
+      `sdk chat via ${model}`, JSON.stringify(r1.usage) + JSON.stringify(ru));
+    const st = await client.chat.completions.create({ model, stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'stream translate' }] });
+    let t = ''; let u = null;
+    for await (const ch of st) { t += ch.choices[0]?.delta?.content ?? ''; if (ch.usage) u = ch.usage; }
+    check(t.replace(/ /g, '') === 'echo:streamtranslate' && u && u.completion_tokens > 0, `sdk stream via ${model}`, `${t} ${JSON.stringify(u)}`);
+    const tools = [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } }];
+    const msgs = [{ role: 'user', content: 'please use tool now' }];
+    const t1 = await client.chat.completions.create({ model, tools, messages: msgs });
+    const call = t1.choices[0].message.tool_calls?.[0];
+    check(call && call.function.name === 'get_weather' && JSON.parse(call.function.arguments).city === 'Paris', `sdk tool call via ${model}`, JSON.stringify(t1.choices[0]));
+    if (call) {
+      msgs.push(t1.choices[0].message, { role: 'tool', tool_call_id: call.id, content: 'rainy' });
+      const t2 = await client.chat.completions.create({ model, tools, messages: msgs });
+      check(t2.choices[0].message.content === 'echo: tool said rainy', `sdk tool round trip via ${model}`, JSON.stringify(t2.choices[0]));
+    }
+  }
+
   try {
     await client.chat.completions.create({ model: 'no-such-model', messages: [{ role: 'user', content: 'x' }] });
     check(false, 'sdk unknown model raises NotFoundError');

@@ -1,0 +1,338 @@
+/*
+ * cmd_credential.c — "hubctl credential add|list|disable|enable|remove": the API keys of a
+ * provider beyond the first one, which the gateway picks by weight among the active ones
+ * that are not in cooldown.
+ *
+ * "credential add" reads the key from stdin like "provider add" and stores it sealed in
+ * one transaction (util_cred.c), with the provider row locked so that two concurrent adds
+ * cannot pick the same default label. The list shows labels, weights, states, the
+ * gateway's last error and cooldown and the master key id — never the secret, which this
+ * file never decrypts. A credential is named by its provider and label.
+ */
+#include "hubctl.h"
+
+#include <getopt.h>
+#include <string.h>
+
+static const char ADD_HELP[] =
+    "usage: hubctl credential add PROVIDER [--label L] [--weight N] < KEYFILE\n\n"
+    "Adds one more API key to a provider. The key is read from the first line of stdin\n"
+    "(a hidden prompt on a terminal), sealed with the master key and never printed. For\n"
+    "a provider added with --preset ollama the key is optional (empty stdin stores\n"
+    "\"ollama\").\n\n"
+    "  PROVIDER     a provider added with 'hubctl provider add'\n"
+    "  --label L    a name for the key, unique per provider: 1-64 characters of\n"
+    "               A-Z a-z 0-9 . _ : @ - (default: key-<n>, the first free n from the\n"
+    "               number of credentials + 1)\n"
+    "  --weight N   share of requests among the provider's active keys, 1-1000 (default 1)\n"
+    "  --help       show this help\n";
+
+static const char LIST_HELP[] =
+    "usage: hubctl credential list [PROVIDER]\n\n"
+    "Lists credentials (of every provider, or of PROVIDER): id, provider, label, weight,\n"
+    "status, the gateway's last error, cooldown end (UTC, while in the future) and the\n"
+    "master key id that sealed it. Secrets are never shown.\n";
+
+static const char DISABLE_HELP[] =
+    "usage: hubctl credential disable PROVIDER LABEL\n\n"
+    "Disables one credential: the gateway stops using it. Its row and sealed key stay.\n";
+
+static const char ENABLE_HELP[] =
+    "usage: hubctl credential enable PROVIDER LABEL\n\n"
+    "Enables one credential and clears its last error and cooldown: the gateway uses it\n"
+    "again at once (e.g. after the key was renewed at the provider).\n";
+
+static const char REMOVE_HELP[] =
+    "usage: hubctl credential remove PROVIDER LABEL\n\n"
+    "Deletes one credential and its sealed key. Removing the last active credential of an\n"
+    "enabled provider is allowed (with a warning): its models then answer 503.\n";
+
+static const char SQL_PROVIDER[] = "SELECT id, preset FROM providers WHERE name = ?";
+static const char SQL_LOCK[] = "SELECT id FROM providers WHERE name = ? FOR UPDATE";
+static const char SQL_FIND[] =
+    "SELECT c.id, c.status, p.enabled FROM credentials c "
+    "JOIN providers p ON p.id = c.provider_id WHERE p.name = ? AND c.label = ?";
+static const char SQL_COUNTS[] =
+    "SELECT COUNT(*), COALESCE(SUM(c.status = 'active'), 0) FROM credentials c "
+    "JOIN providers p ON p.id = c.provider_id WHERE p.name = ?";
+static const char SQL_DISABLE[] = "UPDATE credentials SET status = 'disabled' WHERE id = ?";
+static const char SQL_ENABLE[] = "UPDATE credentials SET status = 'active', last_error = NULL, "
+                                 "cooldown_until = NULL WHERE id = ?";
+static const char SQL_DELETE[] = "DELETE FROM credentials WHERE id = ?";
+
+#define LIST_COLS                                                                                  \
+    "SELECT c.id, p.name, c.label, c.weight, c.status, c.last_error, "                             \
+    "IF(c.cooldown_until > UTC_TIMESTAMP(3), "                                                     \
+    "DATE_FORMAT(c.cooldown_until, '%Y-%m-%d %H:%i:%s'), NULL), c.key_id "                         \
+    "FROM credentials c JOIN providers p ON p.id = c.provider_id "
+static const char SQL_LIST_ALL[] = LIST_COLS "ORDER BY p.name, c.label";
+static const char SQL_LIST_ONE[] = LIST_COLS "WHERE p.name = ? ORDER BY c.label";
+
+/* Parses "credential add" into *provider, *label, *weight_s. HC_EXIT_OK to go on, -1 when
+ * the help was shown, else a usage status. */
+static int parse_add(int argc, char **argv, const char **provider, const char **label,
+                     const char **weight_s)
+{
+    static const char CMD[] = "credential add";
+    static const struct option OPTS[] = {
+        {"label", required_argument, NULL, 'l'},
+        {"weight", required_argument, NULL, 'w'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int status = HC_EXIT_USAGE;
+    hc_pos pos = {0};
+
+    hc_getopt_reset();
+    for (;;) {
+        int c = getopt_long(argc, argv, "-:h", OPTS, NULL);
+        if (c == -1)
+            break;
+        switch (c) {
+        case 1:
+            hc_pos_add(&pos, optarg);
+            break;
+        case 'l':
+            *label = optarg;
+            break;
+        case 'w':
+            *weight_s = optarg;
+            break;
+        case 'h':
+            fputs(ADD_HELP, stdout);
+            return -1;
+        default:
+            return hc_bad_option(CMD, argv, c);
+        }
+    }
+    hc_pos_rest(&pos, argc, argv);
+    if (!hc_pos_expect(&pos, 1, CMD, "PROVIDER", &status))
+        return status;
+    *provider = pos.v[0];
+    return HC_EXIT_OK;
+}
+
+static int cred_add(hubctl *h, int argc, char **argv)
+{
+    static const char CMD[] = "credential add";
+    int status;
+    const char *provider = NULL, *label = NULL, *weight_s = NULL;
+    long weight = 1;
+    hub_keyring kr;
+    hub_dbres r = {0};
+    char secret[HC_SECRET_MAX + 3]; /* wiped at end */
+    char label_buf[64];
+    char err[256];
+    size_t slen = 0;
+    long long pid = 0, locked = 0, cid = 0;
+    int key_id = 0;
+    bool key_optional = false;
+
+    memset(&kr, 0, sizeof(kr));
+    memset(secret, 0, sizeof(secret));
+    status = parse_add(argc, argv, &provider, &label, &weight_s);
+    if (status != HC_EXIT_OK)
+        return status < 0 ? HC_EXIT_OK : status;
+    if (!hc_name_ok(provider, 64, HC_CHARS_PROVIDER))
+        return hc_usage(CMD, "PROVIDER is not a valid provider name");
+    if (label != NULL && !hc_label_ok(label))
+        return hc_usage(CMD, "--label must be 1-64 characters of A-Z a-z 0-9 . _ : @ -");
+    if (weight_s != NULL && !hc_weight_parse(weight_s, &weight))
+        return hc_usage(CMD, "--weight must be a whole number from %d to %d", HC_WEIGHT_MIN,
+                        HC_WEIGHT_MAX);
+    status = HC_EXIT_FAIL;
+
+    if (!hc_keyring_load(h, &kr))
+        goto end;
+    hub_dbp pp[1] = {DB_STR(provider)};
+    if (!hc_exec(h, SQL_PROVIDER, pp, 1, &r, NULL, NULL))
+        goto end;
+    if (r.nrows == 0) {
+        hc_err("no provider named '%s' (see 'hubctl provider list')", provider);
+        goto end;
+    }
+    pid = hub_dbres_int(&r, 0, 0, 0);
+    key_optional =
+        hub_dbres_get(&r, 0, 1) != NULL && strcmp(hub_dbres_get(&r, 0, 1), "ollama") == 0;
+    if (!hc_read_secret(key_optional ? "provider API key (optional)" : "provider API key", secret,
+                        sizeof(secret), &slen, key_optional, err, sizeof(err))) {
+        hc_err("%s", err);
+        goto end;
+    }
+    if (slen == 0) {
+        memcpy(secret, "ollama", sizeof("ollama"));
+        slen = sizeof("ollama") - 1;
+    }
+    if (!hc_tx_begin(h))
+        goto end;
+    if (!hc_lookup_id(h, SQL_LOCK, provider, &locked))
+        goto end;
+    if (locked != pid) {
+        hc_err("provider '%s' was removed or replaced meanwhile; nothing was added", provider);
+        goto end;
+    }
+    if (label == NULL) {
+        if (!hc_cred_default_label(h, pid, label_buf, sizeof(label_buf)))
+            goto end;
+        label = label_buf;
+    } else {
+        bool taken = false;
+        if (!hc_cred_label_taken(h, pid, label, &taken))
+            goto end;
+        if (taken) {
+            hc_err("provider '%s' already has a credential labelled '%s'", provider, label);
+            goto end;
+        }
+    }
+    if (!hc_cred_store(h, &kr, pid, label, weight, secret, slen, &cid, &key_id))
+        goto end;
+    explicit_bzero(secret, sizeof(secret));
+    if (!hc_tx_commit(h))
+        goto end;
+    printf("added credential %s (id %lld, weight %ld) to provider %s; sealed with master key %d\n",
+           label, cid, weight, provider, key_id);
+    status = HC_EXIT_OK;
+end:
+    hc_tx_rollback(h);
+    explicit_bzero(secret, sizeof(secret));
+    hub_dbres_free(&r);
+    hub_keyring_wipe(&kr);
+    return status;
+}
+
+static int cred_list(hubctl *h, int argc, char **argv)
+{
+    static const char *const HEADS[] = {"ID",     "PROVIDER",   "LABEL",          "WEIGHT",
+                                        "STATUS", "LAST_ERROR", "COOLDOWN_UNTIL", "KEY_ID"};
+    int status = HC_EXIT_FAIL;
+    hc_pos pos;
+    hub_dbres r = {0};
+    hc_table t;
+    long long pid = 0;
+
+    if (!hc_simple_args(argc, argv, "credential list", LIST_HELP, -1, "", &pos, &status))
+        return status;
+    hc_table_init(&t, 8, HEADS, 0x1u | 0x8u | 0x80u);
+    if (pos.n == 1) {
+        if (!hc_lookup_id(h, SQL_PROVIDER, pos.v[0], &pid))
+            goto end;
+        if (pid == 0) {
+            hc_err("no provider named '%s' (see 'hubctl provider list')", pos.v[0]);
+            goto end;
+        }
+        hub_dbp p[1] = {DB_STR(pos.v[0])};
+        if (!hc_exec(h, SQL_LIST_ONE, p, 1, &r, NULL, NULL))
+            goto end;
+    } else if (!hc_exec(h, SQL_LIST_ALL, NULL, 0, &r, NULL, NULL)) {
+        goto end;
+    }
+    for (int i = 0; i < r.nrows; i++) {
+        const char *row[8];
+        for (int c = 0; c < 8; c++)
+            row[c] = hub_dbres_get(&r, i, c);
+        hc_table_add(&t, row);
+    }
+    if (hc_table_print(&t, stdout))
+        status = HC_EXIT_OK;
+end:
+    hc_table_free(&t);
+    hub_dbres_free(&r);
+    return status;
+}
+
+/* Warns on stderr when the enabled provider has no (active) credential left. */
+static void warn_if_unusable(hubctl *h, const char *provider)
+{
+    hub_dbres r;
+    hub_dbp p[1] = {DB_STR(provider)};
+    if (!hc_exec(h, SQL_COUNTS, p, 1, &r, NULL, NULL))
+        return;
+    long long total = hub_dbres_int(&r, 0, 0, 0), active = hub_dbres_int(&r, 0, 1, 0);
+    if (total == 0)
+        hc_err("warning: provider %s has no credential left; its models answer 503 until "
+               "'hubctl credential add %s'",
+               provider, provider);
+    else if (active == 0)
+        hc_err("warning: provider %s has no active credential left; its models answer 503 "
+               "until one is enabled or added",
+               provider);
+    hub_dbres_free(&r);
+}
+
+typedef enum { OP_DISABLE, OP_ENABLE, OP_REMOVE } cred_op;
+
+static int cred_change(hubctl *h, int argc, char **argv, cred_op op)
+{
+    static const char *const CMDS[] = {"credential disable", "credential enable",
+                                       "credential remove"};
+    static const char *const HELPS[] = {DISABLE_HELP, ENABLE_HELP, REMOVE_HELP};
+    static const char *const SQLS[] = {SQL_DISABLE, SQL_ENABLE, SQL_DELETE};
+    static const char *const DONE[] = {"disabled", "enabled (last error and cooldown cleared)",
+                                       "removed"};
+    int status = HC_EXIT_FAIL;
+    hc_pos pos;
+    hub_dbres r = {0};
+    long long n = 0;
+
+    if (!hc_simple_args(argc, argv, CMDS[op], HELPS[op], 2, "PROVIDER and LABEL", &pos, &status))
+        return status;
+    const char *provider = pos.v[0], *label = pos.v[1];
+    hub_dbp fp[2] = {DB_STR(provider), DB_STR(label)};
+    if (!hc_exec(h, SQL_FIND, fp, 2, &r, NULL, NULL))
+        goto end;
+    if (r.nrows == 0) {
+        hc_err("provider '%s' has no credential labelled '%s' (see 'hubctl credential list %s')",
+               provider, label, provider);
+        goto end;
+    }
+    long long cid = hub_dbres_int(&r, 0, 0, 0);
+    bool provider_on = hub_dbres_int(&r, 0, 2, 0) != 0;
+    const char *cur = hub_dbres_get(&r, 0, 1);
+    if (op == OP_DISABLE && cur != NULL && strcmp(cur, "disabled") == 0) {
+        printf("credential %s of provider %s was already disabled\n", label, provider);
+        status = HC_EXIT_OK;
+        goto end;
+    }
+    hub_dbp up[1] = {DB_INT(cid)};
+    if (!hc_exec(h, SQLS[op], up, 1, NULL, &n, NULL))
+        goto end;
+    if (n == 0 && op == OP_REMOVE) {
+        hc_err("credential %s of provider %s was removed meanwhile", label, provider);
+        goto end;
+    }
+    printf("credential %s (id %lld) of provider %s %s\n", label, cid, provider, DONE[op]);
+    if (op != OP_ENABLE && provider_on)
+        warn_if_unusable(h, provider);
+    status = HC_EXIT_OK;
+end:
+    hub_dbres_free(&r);
+    return status;
+}
+
+static int cred_disable(hubctl *h, int argc, char **argv)
+{
+    return cred_change(h, argc, argv, OP_DISABLE);
+}
+
+static int cred_enable(hubctl *h, int argc, char **argv)
+{
+    return cred_change(h, argc, argv, OP_ENABLE);
+}
+
+static int cred_remove(hubctl *h, int argc, char **argv)
+{
+    return cred_change(h, argc, argv, OP_REMOVE);
+}
+
+int hc_credential_main(hubctl *h, int argc, char **argv)
+{
+    static const hc_cmd CMDS[] = {
+        {"add", cred_add, "add an API key to a provider; read from stdin"},
+        {"list", cred_list, "list credentials (never their secrets)"},
+        {"disable", cred_disable, "stop using one credential"},
+        {"enable", cred_enable, "use a credential again; clears its error and cooldown"},
+        {"remove", cred_remove, "delete one credential"},
+    };
+    return hc_dispatch(h, "credential", "A provider's API keys, sealed with the master key.", CMDS,
+                       sizeof(CMDS) / sizeof(CMDS[0]), argc, argv);
+}
