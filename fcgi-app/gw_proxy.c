@@ -38,6 +38,10 @@ void gw_proxy(gw_call *c, gw_job *job)
     char msg[512];
     const char *why = NULL;
     hub_plan plan;
+    /* job->model borrows from job->req, whose "model" each attempt rewrites: keep a copy */
+    char model[260];
+    snprintf(model, sizeof(model), "%s", job->model);
+    job->model = model;
     hub_catalog *cat = gw_catalog_get(c->w, false);
     if (cat == NULL) {
         gw_respond_error(c, HUB_EDB, 0, "The model catalogue is not available yet.", NULL, NULL);
