@@ -138,6 +138,9 @@ json_max_depth = 64
 key_cache_ms = 500
 db_grace_seconds = 60
 log_level = info
+# admin pages: a local admin account signs in; plain HTTP on localhost, so no Secure cookie
+admin_auth = local
+cookie_secure = 0
 CONF
     [ -n "${HUB_EXTRA_CONF:-}" ] && printf '%s\n' "$HUB_EXTRA_CONF" >>"$CONF"
     umask 022
@@ -178,11 +181,13 @@ start_lighttpd() {
     cat >"$ETC/lighttpd.conf" <<LCONF
 # written by deploy/quickstart.sh
 var.hub_socket = "$GW_SOCK"
+var.hub_admin_dir = "$HUB_HOME/libexec/hub/admin"
 server.document-root = "$HUB_HOME/www"
 server.bind = "127.0.0.1"
 server.port = $HUB_PORT
 server.pid-file = "$RUN/lighttpd.pid"
 server.errorlog = "$LOG/lighttpd-error.log"
+server.breakagelog = "$LOG/admin-pages.log"
 include "$HUB_HOME/share/hub/lighttpd/hub-site.conf"
 LCONF
     if running "$RUN/lighttpd.pid"; then
@@ -222,6 +227,11 @@ demo() {
     if [ -n "${OPENAI_API_KEY:-}" ] && ! hubctl provider list | grep -q '^openai '; then
         printf '%s\n' "$OPENAI_API_KEY" | hubctl provider add openai --type openai --base-url https://api.openai.com/v1 >/dev/null
     fi
+    if [ ! -s "$ETC/admin.password" ]; then
+        # the first-start / break-glass local admin; its password is printed below
+        (umask 077 && hubctl admin create admin </dev/null >"$ETC/admin.password.new") &&
+            mv "$ETC/admin.password.new" "$ETC/admin.password"
+    fi
     if [ ! -s "$ETC/demo.key" ]; then
         hubctl user list | grep -q '^demo ' || hubctl user add demo --team demo-team >/dev/null
         (umask 077 && hubctl key create --name demo-key --user demo --app quickstart >"$ETC/demo.key")
@@ -240,8 +250,9 @@ cmd_start() {
     start_gateway
     start_lighttpd
     demo
-    local key
+    local key admin_pw
     key=$(cat "$ETC/demo.key")
+    admin_pw=$(sed -n 's/^password: //p; t; p' "$ETC/admin.password" 2>/dev/null | head -1)
     cat <<MSG
 
 hub is running.
@@ -249,6 +260,8 @@ hub is running.
   Demo API key:  $key
   Demo models:   demo-echo (chat), demo-embed (embeddings) — a local echo provider for trying
                  the hub; add real providers with hubctl (see README)
+  Admin pages:   http://127.0.0.1:$HUB_PORT/admin/
+                 first sign-in: user "admin", password "$admin_pw" (kept in $ETC/admin.password)
   Logs:          $LOG
 
   export HUB_CONF=$CONF

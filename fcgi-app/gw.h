@@ -53,6 +53,7 @@ typedef struct {
     pthread_mutex_t refresh_mu; /* one refresher at a time */
     hub_catalog *cat;           /* current snapshot, owned (one reference) */
     gw_credstate *creds;        /* credential rotation, cooldowns, disables */
+    struct gw_jwt *jwt;         /* OAuth access-token verifier (gw_jwt.h); NULL: jwt_* unset */
     long long cat_loaded_ms;
     int listen_fd;
     volatile sig_atomic_t stopping;
@@ -125,7 +126,7 @@ typedef enum { GW_EP_CHAT, GW_EP_EMBED, GW_EP_IMAGES } gw_endpoint;
 typedef struct {
     gw_endpoint ep;
     json_object *req;  /* OpenAI-shaped request; owned by the handler */
-    const char *model; /* the model name as requested (borrowed from req) */
+    const char *model; /* as requested; gw_proxy keeps its own copy (req changes) */
     bool stream;
     bool client_usage;           /* an OpenAI client asked for stream_options.include_usage */
     const char *ledger_endpoint; /* the client's path, for the ledger */

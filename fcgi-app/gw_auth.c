@@ -8,6 +8,7 @@
  * db_grace_seconds keeps working; anything else fails closed.
  */
 #include "gw.h"
+#include "gw_jwt.h"
 
 #include "hub_apikey.h"
 #include "hub_log.h"
@@ -130,6 +131,24 @@ static bool lookup(gw_worker *w, const unsigned char *h, entry *e)
     return true;
 }
 
+/* A corporate OAuth access token (JWT): verified by gw_jwt.c, metered with no key. */
+static hub_err authenticate_jwt(gw_call *c, const char *tok, char *msg, size_t msgsz)
+{
+    gw_jwt_identity id;
+    if (c->w->ctx->jwt == NULL) {
+        snprintf(msg, msgsz, "OAuth access tokens are not accepted here: use a hub key.");
+        return HUB_EAUTH;
+    }
+    hub_err e = gw_jwt_authenticate(c->w->ctx->jwt, c->w->db, tok, &id, msg, msgsz);
+    if (e != HUB_OK)
+        return e;
+    memset(&c->who, 0, sizeof(c->who));
+    c->who.user_id = id.user_id;
+    c->who.team_id = id.team_id;
+    snprintf(c->who.app, sizeof(c->who.app), "oauth");
+    return HUB_OK;
+}
+
 hub_err gw_authenticate(gw_call *c, char *msg, size_t msgsz)
 {
     gw_ctx *ctx = c->w->ctx;
@@ -150,6 +169,8 @@ hub_err gw_authenticate(gw_call *c, char *msg, size_t msgsz)
     }
     while (*tok == ' ')
         tok++;
+    if (gw_jwt_shaped(tok))
+        return authenticate_jwt(c, tok, msg, msgsz);
     size_t len = strnlen(tok, 4096);
     /* format + checksum: no hashing of huge headers, no DB query for forgeries */
     if (!hub_apikey_check(tok, len)) {

@@ -21,8 +21,9 @@ hub_err gw_read_body(gw_call *c, char *msg, size_t msgsz)
     long max = c->w->ctx->cfg.max_body_bytes;
     long n = 0;
     const char *cl = gw_param(c, "CONTENT_LENGTH");
+    bool to_eof = cl == NULL || *cl == '\0'; /* a chunked body the web server streams on */
     hub_buf_reset(b);
-    if (cl == NULL || *cl == '\0')
+    if (to_eof)
         cl = "0";
     if (!hub_parse_long(cl, 0, 1L << 40, &n)) {
         snprintf(msg, msgsz, "Invalid Content-Length.");
@@ -34,6 +35,22 @@ hub_err gw_read_body(gw_call *c, char *msg, size_t msgsz)
     }
     char chunk[16384];
     long got = 0;
+    if (to_eof) {
+        /* read to the end, never more than the limit + 1 byte */
+        int r;
+        while ((r = FCGX_GetStr(chunk, (int)sizeof(chunk), c->w->req.in)) > 0) {
+            got += r;
+            if (got > max) {
+                snprintf(msg, msgsz, "Request body is over the limit of %ld bytes.", max);
+                return HUB_ETOOBIG;
+            }
+            if (!hub_buf_append(b, chunk, (size_t)r)) {
+                snprintf(msg, msgsz, "Out of memory reading the request body.");
+                return HUB_ENOMEM;
+            }
+        }
+        n = got;
+    }
     while (got < n) {
         int want = (int)(n - got > (long)sizeof(chunk) ? (long)sizeof(chunk) : n - got);
         int r = FCGX_GetStr(chunk, want, c->w->req.in);

@@ -5,6 +5,7 @@
  * let in-flight requests finish, drain the spool once more and exit.
  */
 #include "gw.h"
+#include "gw_jwt.h"
 
 #include "hub_log.h"
 #include "hub_uuid.h"
@@ -54,9 +55,14 @@ static void *worker_main(void *arg)
 {
     gw_worker *w = arg;
     for (;;) {
-        pthread_mutex_lock(&accept_mu);
+        /* accepts are serialised; a connection the web server keeps open (FCGI_KEEP_CONN,
+         * e.g. mod_proxy_fcgi enablereuse) is read by its own thread without the lock */
+        bool kept = w->req.ipcFd >= 0;
+        if (!kept)
+            pthread_mutex_lock(&accept_mu);
         int rc = g_ctx.stopping ? -1 : FCGX_Accept_r(&w->req);
-        pthread_mutex_unlock(&accept_mu);
+        if (!kept)
+            pthread_mutex_unlock(&accept_mu);
         if (rc < 0)
             break;
         gw_call c;
@@ -187,6 +193,13 @@ int main(int argc, char **argv)
         HUB_ERROR("%s", g_ctx.spool == NULL ? err : "out of memory");
         goto end;
     }
+    if (g_ctx.cfg.jwt_jwks_uri[0] != '\0') {
+        g_ctx.jwt = gw_jwt_new(&g_ctx.cfg, err, sizeof(err));
+        if (g_ctx.jwt == NULL) {
+            HUB_ERROR("%s", err);
+            goto end;
+        }
+    }
     pthread_mutex_init(&g_ctx.cat_mu, NULL);
     pthread_mutex_init(&g_ctx.refresh_mu, NULL);
 
@@ -284,6 +297,7 @@ end:
     hub_spool_close(g_ctx.spool);
     gw_keycache_free(g_ctx.keys);
     gw_credstate_free(g_ctx.creds);
+    gw_jwt_free(g_ctx.jwt);
     hub_keyring_wipe(&g_ctx.kr);
     if (g_ctx.cfg.listen[0] == '/')
         unlink(g_ctx.cfg.listen);

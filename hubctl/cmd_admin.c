@@ -4,7 +4,10 @@
  * "hubctl spool drain" (push a usage spool into the ledger once).
  *
  * migrate records each applied file in schema_migrations and applies only newer ones,
- * in numeric order, under a server-side named lock so two runs cannot interleave.
+ * in numeric order, under a server-side named lock so two runs cannot interleave. Once
+ * the audit_log table exists (schema 005), each applied file gets an audit row. The DDL
+ * of a file commits by itself, so its record is committed first: a failed audit write
+ * then never makes the next run apply the file twice.
  * init-keys never replaces an existing key file: the file is written under a private
  * name and then hard-linked into place, which fails if anything is already there.
  */
@@ -56,6 +59,8 @@ static const char SQL_LOCK[] = "SELECT GET_LOCK('hub.migrate', 30)";
 static const char SQL_UNLOCK[] = "SELECT RELEASE_LOCK('hub.migrate')";
 static const char SQL_APPLIED[] = "SELECT version FROM schema_migrations";
 static const char SQL_RECORD[] = "INSERT INTO schema_migrations (version, name) VALUES (?, ?)";
+static const char SQL_HAS_AUDIT[] = "SELECT COUNT(*) FROM information_schema.tables "
+                                    "WHERE table_schema = DATABASE() AND table_name = 'audit_log'";
 
 typedef struct {
     int version;
@@ -185,6 +190,32 @@ static bool is_applied(const hub_dbres *r, int version)
     return false;
 }
 
+/* Records migration m as applied, then audits it once the audit log exists. false after
+ * printing the error. */
+static bool record(hubctl *h, const migration *m)
+{
+    bool rc = false;
+    hub_dbres has = {0};
+    hc_json after;
+    hub_dbp p[2] = {DB_INT(m->version), DB_STR(m->name)};
+    hc_json_begin(&after);
+    if (!hc_exec(h, SQL_RECORD, p, 2, NULL, NULL, NULL))
+        goto end;
+    if (!hc_tx_begin(h) || !hc_exec(h, SQL_HAS_AUDIT, NULL, 0, &has, NULL, NULL))
+        goto end;
+    if (hub_dbres_int(&has, 0, 0, 0) > 0) {
+        hc_json_int(&after, "version", m->version);
+        if (!hc_audit(h, "schema.migrate", "schema", m->name, NULL, &after))
+            goto end;
+    }
+    rc = hc_tx_commit(h);
+end:
+    hc_tx_rollback(h);
+    hub_dbres_free(&has);
+    hc_json_free(&after);
+    return rc;
+}
+
 int hc_migrate_main(hubctl *h, int argc, char **argv)
 {
     static const char CMD[] = "migrate";
@@ -267,8 +298,7 @@ int hc_migrate_main(hubctl *h, int argc, char **argv)
                    files[i].name, hub_db_error(db));
             goto end;
         }
-        hub_dbp p[2] = {DB_INT(files[i].version), DB_STR(files[i].name)};
-        if (!hc_exec(h, SQL_RECORD, p, 2, NULL, NULL, NULL))
+        if (!record(h, &files[i]))
             goto end;
         printf("applied %s\n", files[i].name);
         done++;

@@ -50,8 +50,8 @@ static const char REMOVE_HELP[] =
 static const char SQL_PROVIDER[] = "SELECT id, preset FROM providers WHERE name = ?";
 static const char SQL_LOCK[] = "SELECT id FROM providers WHERE name = ? FOR UPDATE";
 static const char SQL_FIND[] =
-    "SELECT c.id, c.status, p.enabled FROM credentials c "
-    "JOIN providers p ON p.id = c.provider_id WHERE p.name = ? AND c.label = ?";
+    "SELECT c.id, c.status, p.enabled, c.weight, c.key_id FROM credentials c "
+    "JOIN providers p ON p.id = c.provider_id WHERE p.name = ? AND c.label = ? FOR UPDATE";
 static const char SQL_COUNTS[] =
     "SELECT COUNT(*), COALESCE(SUM(c.status = 'active'), 0) FROM credentials c "
     "JOIN providers p ON p.id = c.provider_id WHERE p.name = ?";
@@ -67,6 +67,12 @@ static const char SQL_DELETE[] = "DELETE FROM credentials WHERE id = ?";
     "FROM credentials c JOIN providers p ON p.id = c.provider_id "
 static const char SQL_LIST_ALL[] = LIST_COLS "ORDER BY p.name, c.label";
 static const char SQL_LIST_ONE[] = LIST_COLS "WHERE p.name = ? ORDER BY c.label";
+
+/* "PROVIDER/LABEL", the audit target of a credential, into out. */
+static void cred_target(const char *provider, const char *label, char *out, size_t outsz)
+{
+    snprintf(out, outsz, "%s/%s", provider, label);
+}
 
 /* Parses "credential add" into *provider, *label, *weight_s. HC_EXIT_OK to go on, -1 when
  * the help was shown, else a usage status. */
@@ -122,7 +128,9 @@ static int cred_add(hubctl *h, int argc, char **argv)
     hub_dbres r = {0};
     char secret[HC_SECRET_MAX + 3]; /* wiped at end */
     char label_buf[64];
+    char target[160];
     char err[256];
+    hc_json after;
     size_t slen = 0;
     long long pid = 0, locked = 0, cid = 0;
     int key_id = 0;
@@ -130,16 +138,25 @@ static int cred_add(hubctl *h, int argc, char **argv)
 
     memset(&kr, 0, sizeof(kr));
     memset(secret, 0, sizeof(secret));
+    hc_json_begin(&after);
     status = parse_add(argc, argv, &provider, &label, &weight_s);
-    if (status != HC_EXIT_OK)
-        return status < 0 ? HC_EXIT_OK : status;
-    if (!hc_name_ok(provider, 64, HC_CHARS_PROVIDER))
-        return hc_usage(CMD, "PROVIDER is not a valid provider name");
-    if (label != NULL && !hc_label_ok(label))
-        return hc_usage(CMD, "--label must be 1-64 characters of A-Z a-z 0-9 . _ : @ -");
-    if (weight_s != NULL && !hc_weight_parse(weight_s, &weight))
-        return hc_usage(CMD, "--weight must be a whole number from %d to %d", HC_WEIGHT_MIN,
-                        HC_WEIGHT_MAX);
+    if (status != HC_EXIT_OK) {
+        status = status < 0 ? HC_EXIT_OK : status;
+        goto end;
+    }
+    if (!hc_name_ok(provider, 64, HC_CHARS_PROVIDER)) {
+        status = hc_usage(CMD, "PROVIDER is not a valid provider name");
+        goto end;
+    }
+    if (label != NULL && !hc_label_ok(label)) {
+        status = hc_usage(CMD, "--label must be 1-64 characters of A-Z a-z 0-9 . _ : @ -");
+        goto end;
+    }
+    if (weight_s != NULL && !hc_weight_parse(weight_s, &weight)) {
+        status = hc_usage(CMD, "--weight must be a whole number from %d to %d", HC_WEIGHT_MIN,
+                          HC_WEIGHT_MAX);
+        goto end;
+    }
     status = HC_EXIT_FAIL;
 
     if (!hc_keyring_load(h, &kr))
@@ -154,8 +171,8 @@ static int cred_add(hubctl *h, int argc, char **argv)
     pid = hub_dbres_int(&r, 0, 0, 0);
     key_optional =
         hub_dbres_get(&r, 0, 1) != NULL && strcmp(hub_dbres_get(&r, 0, 1), "ollama") == 0;
-    if (!hc_read_secret(key_optional ? "provider API key (optional)" : "provider API key", secret,
-                        sizeof(secret), &slen, key_optional, err, sizeof(err))) {
+    if (!hc_read_secret(key_optional ? "provider API key (optional)" : "provider API key", "key",
+                        secret, sizeof(secret), &slen, key_optional, err, sizeof(err))) {
         hc_err("%s", err);
         goto end;
     }
@@ -187,6 +204,14 @@ static int cred_add(hubctl *h, int argc, char **argv)
     if (!hc_cred_store(h, &kr, pid, label, weight, secret, slen, &cid, &key_id))
         goto end;
     explicit_bzero(secret, sizeof(secret));
+    cred_target(provider, label, target, sizeof(target));
+    hc_json_int(&after, "id", cid);
+    hc_json_int(&after, "weight", weight);
+    hc_json_str(&after, "status", "active");
+    hc_json_str(&after, "secret", HC_SEALED);
+    hc_json_int(&after, "key_id", key_id);
+    if (!hc_audit(h, "credential.add", "credential", target, NULL, &after))
+        goto end;
     if (!hc_tx_commit(h))
         goto end;
     printf("added credential %s (id %lld, weight %ld) to provider %s; sealed with master key %d\n",
@@ -197,6 +222,7 @@ end:
     explicit_bzero(secret, sizeof(secret));
     hub_dbres_free(&r);
     hub_keyring_wipe(&kr);
+    hc_json_free(&after);
     return status;
 }
 
@@ -269,16 +295,23 @@ static int cred_change(hubctl *h, int argc, char **argv, cred_op op)
     static const char *const SQLS[] = {SQL_DISABLE, SQL_ENABLE, SQL_DELETE};
     static const char *const DONE[] = {"disabled", "enabled (last error and cooldown cleared)",
                                        "removed"};
+    static const char *const ACTIONS[] = {"credential.disable", "credential.enable",
+                                          "credential.remove"};
     int status = HC_EXIT_FAIL;
     hc_pos pos;
     hub_dbres r = {0};
     long long n = 0;
+    char target[160];
+    hc_json before, after;
 
+    hc_json_begin(&before);
+    hc_json_begin(&after);
     if (!hc_simple_args(argc, argv, CMDS[op], HELPS[op], 2, "PROVIDER and LABEL", &pos, &status))
-        return status;
+        goto end;
+    status = HC_EXIT_FAIL;
     const char *provider = pos.v[0], *label = pos.v[1];
     hub_dbp fp[2] = {DB_STR(provider), DB_STR(label)};
-    if (!hc_exec(h, SQL_FIND, fp, 2, &r, NULL, NULL))
+    if (!hc_tx_begin(h) || !hc_exec(h, SQL_FIND, fp, 2, &r, NULL, NULL))
         goto end;
     if (r.nrows == 0) {
         hc_err("provider '%s' has no credential labelled '%s' (see 'hubctl credential list %s')",
@@ -300,12 +333,25 @@ static int cred_change(hubctl *h, int argc, char **argv, cred_op op)
         hc_err("credential %s of provider %s was removed meanwhile", label, provider);
         goto end;
     }
+    cred_target(provider, label, target, sizeof(target));
+    hc_json_int(&before, "id", cid);
+    hc_json_raw(&before, "weight", hub_dbres_get(&r, 0, 3));
+    hc_json_str(&before, "status", cur);
+    hc_json_str(&before, "secret", HC_SEALED);
+    hc_json_raw(&before, "key_id", hub_dbres_get(&r, 0, 4));
+    hc_json_str(&after, "status", op == OP_DISABLE ? "disabled" : "active");
+    if (!hc_audit(h, ACTIONS[op], "credential", target, &before, op == OP_REMOVE ? NULL : &after) ||
+        !hc_tx_commit(h))
+        goto end;
     printf("credential %s (id %lld) of provider %s %s\n", label, cid, provider, DONE[op]);
     if (op != OP_ENABLE && provider_on)
         warn_if_unusable(h, provider);
     status = HC_EXIT_OK;
 end:
+    hc_tx_rollback(h);
     hub_dbres_free(&r);
+    hc_json_free(&before);
+    hc_json_free(&after);
     return status;
 }
 

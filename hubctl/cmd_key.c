@@ -5,6 +5,8 @@
  * short display prefix are stored. The secret is written to stdout exactly once, alone on
  * its line, before the insert is committed: if stdout cannot take it, nothing is created.
  * Revoking sets revoked_at; the gateway stops accepting the key within key_cache_ms.
+ * Both are audited with the key's display prefix, never the key; a created key records
+ * its creator ("hubctl:<OS user>") in created_by.
  */
 #include "hubctl.h"
 
@@ -17,7 +19,7 @@
 
 static const char CREATE_HELP[] =
     "usage: hubctl key create --name NAME --user USER [--team TEAM] [--app APP]\n"
-    "                         [--models GLOB,GLOB...] [--expires-days N]\n\n"
+    "                         [--models GLOB,GLOB...] [--endpoints LIST] [--expires-days N]\n\n"
     "Creates a hub API key and prints it ONCE on stdout (nothing else goes to stdout).\n"
     "Only its SHA-256 hash and display prefix are stored: keep the printed key.\n\n"
     "  --name NAME         unique key name, 1-128 characters of A-Z a-z 0-9 . _ @ + -\n"
@@ -27,14 +29,17 @@ static const char CREATE_HELP[] =
     "                      (1-128 characters of A-Z a-z 0-9 . _ : @ / -)\n"
     "  --models GLOBS      comma-separated model globs the key may use, e.g.\n"
     "                      'gpt-4o*,openai/*' (default: every model)\n"
+    "  --endpoints LIST    comma-separated API families the key may call: chat,\n"
+    "                      embeddings, images, messages (default: all)\n"
     "  --expires-days N    the key expires N days from now (0-36500; 0 makes an already\n"
     "                      expired key, for tests; default: never)\n"
     "  --help              show this help\n";
 
 static const char LIST_HELP[] =
     "usage: hubctl key list [--user USER]\n\n"
-    "Lists API keys: name, display prefix, user, team, app, model globs, created,\n"
-    "expires, last used (UTC) and status (active, revoked, expired). Never shows secrets.\n\n"
+    "Lists API keys: name, display prefix, user, team, app, model globs, endpoints,\n"
+    "created, expires, last used (UTC) and status (active, revoked, expired). Never shows\n"
+    "secrets.\n\n"
     "  --user USER   only the keys of this user\n"
     "  --help        show this help\n";
 
@@ -46,10 +51,11 @@ static const char SQL_USER[] = "SELECT id, team_id, disabled FROM users WHERE na
 static const char SQL_TEAM[] = "SELECT id FROM teams WHERE name = ?";
 static const char SQL_FIND[] = "SELECT id FROM api_keys WHERE name = ? FOR UPDATE";
 static const char SQL_INSERT[] =
-    "INSERT INTO api_keys (name, key_hash, prefix, user_id, team_id, app, models, expires_at) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(3) + INTERVAL ? DAY)";
+    "INSERT INTO api_keys (name, key_hash, prefix, user_id, team_id, app, models, endpoints, "
+    "kind, created_by, expires_at) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'service', ?, UTC_TIMESTAMP(3) + INTERVAL ? DAY)";
 static const char SQL_LIST[] =
-    "SELECT k.name, k.prefix, u.name, t.name, k.app, k.models, "
+    "SELECT k.name, k.prefix, u.name, t.name, k.app, k.models, k.endpoints, "
     "DATE_FORMAT(k.created_at, '%Y-%m-%d %H:%i'), DATE_FORMAT(k.expires_at, '%Y-%m-%d %H:%i'), "
     "DATE_FORMAT(k.last_used_at, '%Y-%m-%d %H:%i'), "
     "CASE WHEN k.revoked_at IS NOT NULL THEN 'revoked' "
@@ -58,7 +64,8 @@ static const char SQL_LIST[] =
     "FROM api_keys k JOIN users u ON u.id = k.user_id LEFT JOIN teams t ON t.id = k.team_id "
     "WHERE (? IS NULL OR u.name = ?) ORDER BY k.created_at, k.id";
 static const char SQL_STATE[] =
-    "SELECT id, DATE_FORMAT(revoked_at, '%Y-%m-%d %H:%i:%s') FROM api_keys WHERE name = ?";
+    "SELECT id, DATE_FORMAT(revoked_at, '%Y-%m-%d %H:%i:%s'), prefix FROM api_keys "
+    "WHERE name = ? FOR UPDATE";
 static const char SQL_REVOKE[] =
     "UPDATE api_keys SET revoked_at = UTC_TIMESTAMP(3) WHERE id = ? AND revoked_at IS NULL";
 
@@ -85,18 +92,81 @@ static bool globs_ok(const char *s)
     }
 }
 
+/* The API families a key may be limited to (api_keys.endpoints), in their stored order. */
+static const char *const ENDPOINTS[] = {"chat", "embeddings", "images", "messages"};
+#define NENDPOINTS (sizeof(ENDPOINTS) / sizeof(ENDPOINTS[0]))
+
+/*
+ * Checks a comma-separated --endpoints list (names of ENDPOINTS, no empty entries or
+ * repeats) and writes it to out in the order of ENDPOINTS. false when s is not such a list.
+ */
+static bool endpoints_parse(const char *s, char *out, size_t outsz)
+{
+    bool seen[NENDPOINTS] = {false};
+    size_t used = 0;
+    out[0] = '\0';
+    while (true) {
+        size_t n = strcspn(s, ",");
+        size_t k = 0;
+        while (k < NENDPOINTS && (strlen(ENDPOINTS[k]) != n || strncmp(ENDPOINTS[k], s, n) != 0))
+            k++;
+        if (k == NENDPOINTS || seen[k])
+            return false;
+        seen[k] = true;
+        if (s[n] == '\0')
+            break;
+        s += n + 1;
+    }
+    for (size_t k = 0; k < NENDPOINTS; k++) {
+        if (!seen[k])
+            continue;
+        int w = snprintf(out + used, outsz - used, "%s%s", used > 0 ? "," : "", ENDPOINTS[k]);
+        if (w < 0 || (size_t)w >= outsz - used)
+            return false;
+        used += (size_t)w;
+    }
+    return true;
+}
+
+/* Audits a new key: its settings and display prefix (the key itself is never written). */
+static bool audit_create(hubctl *h, const char *name, const char *shown, const char *user,
+                         const char *team, const char *app, const char *models,
+                         const char *endpoints, const char *days_s)
+{
+    hc_json after;
+    hc_json_begin(&after);
+    hc_json_str(&after, "prefix", shown);
+    hc_json_str(&after, "user", user);
+    hc_json_str(&after, "team", team);
+    hc_json_str(&after, "app", app);
+    hc_json_str(&after, "models", models);
+    hc_json_str(&after, "endpoints", endpoints);
+    hc_json_str(&after, "kind", "service");
+    hc_json_raw(&after, "expires_days", days_s);
+    bool ok = hc_audit(h, "key.create", "api_key", name, NULL, &after);
+    hc_json_free(&after);
+    return ok;
+}
+
 static int key_create(hubctl *h, int argc, char **argv)
 {
     static const char CMD[] = "key create";
     static const struct option OPTS[] = {
-        {"name", required_argument, NULL, 'n'},   {"user", required_argument, NULL, 'u'},
-        {"team", required_argument, NULL, 't'},   {"app", required_argument, NULL, 'a'},
-        {"models", required_argument, NULL, 'm'}, {"expires-days", required_argument, NULL, 'e'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+        {"name", required_argument, NULL, 'n'},
+        {"user", required_argument, NULL, 'u'},
+        {"team", required_argument, NULL, 't'},
+        {"app", required_argument, NULL, 'a'},
+        {"models", required_argument, NULL, 'm'},
+        {"expires-days", required_argument, NULL, 'e'},
+        {"endpoints", required_argument, NULL, 'E'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     int status = HC_EXIT_FAIL;
     const char *name = NULL, *user = NULL, *team = NULL, *app = NULL, *models = NULL;
-    const char *days_s = NULL;
+    const char *days_s = NULL, *endpoints_s = NULL;
+    char endpoints[64];
+    char days_num[24];
     long days = 0;
     hc_pos pos = {0};
     hub_dbres ur;
@@ -134,6 +204,9 @@ static int key_create(hubctl *h, int argc, char **argv)
         case 'e':
             days_s = optarg;
             break;
+        case 'E':
+            endpoints_s = optarg;
+            break;
         case 'h':
             fputs(CREATE_HELP, stdout);
             return HC_EXIT_OK;
@@ -157,6 +230,10 @@ static int key_create(hubctl *h, int argc, char **argv)
                              "* ? - (each under 256 characters, 1024 in all)");
     if (days_s != NULL && !hub_parse_long(days_s, 0, 36500, &days))
         return hc_usage(CMD, "--expires-days must be a whole number of days from 0 to 36500");
+    if (endpoints_s != NULL && !endpoints_parse(endpoints_s, endpoints, sizeof(endpoints)))
+        return hc_usage(CMD, "--endpoints must be a comma-separated list of chat, embeddings, "
+                             "images, messages (each at most once)");
+    snprintf(days_num, sizeof(days_num), "%ld", days);
 
     hub_dbp up[1] = {DB_STR(user)};
     if (!hc_exec(h, SQL_USER, up, 1, &ur, NULL, NULL))
@@ -194,15 +271,21 @@ static int key_create(hubctl *h, int argc, char **argv)
     }
     hub_apikey_hash(key, strlen(key), hash);
     hub_apikey_display(key, shown);
-    hub_dbp ip[8] = {DB_STR(name),
-                     DB_BLOB(hash, sizeof(hash)),
-                     DB_STR(shown),
-                     DB_INT(uid),
-                     tid != 0 ? DB_INT(tid) : DB_NULL,
-                     DB_STR(app),
-                     DB_STR(models),
-                     days_s != NULL ? DB_INT(days) : DB_NULL};
-    if (!hc_exec(h, SQL_INSERT, ip, 8, NULL, NULL, NULL))
+    const char *eps = endpoints_s != NULL ? endpoints : NULL;
+    hub_dbp ip[10] = {DB_STR(name),
+                      DB_BLOB(hash, sizeof(hash)),
+                      DB_STR(shown),
+                      DB_INT(uid),
+                      tid != 0 ? DB_INT(tid) : DB_NULL,
+                      DB_STR(app),
+                      DB_STR(models),
+                      DB_STR(eps),
+                      DB_STR(hc_actor(h)),
+                      days_s != NULL ? DB_INT(days) : DB_NULL};
+    if (!hc_exec(h, SQL_INSERT, ip, 10, NULL, NULL, NULL))
+        goto end;
+    if (!audit_create(h, name, shown, user, team, app, models, eps,
+                      days_s != NULL ? days_num : NULL))
         goto end;
     /* The secret, alone, once; only then commit, so a lost secret leaves no live key. */
     if (fputs(key, stdout) < 0 || fputc('\n', stdout) == EOF || fflush(stdout) != 0) {
@@ -236,8 +319,9 @@ static int key_list(hubctl *h, int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    static const char *const HEADS[] = {"NAME",   "PREFIX",  "USER",    "TEAM",      "APP",
-                                        "MODELS", "CREATED", "EXPIRES", "LAST_USED", "STATUS"};
+    static const char *const HEADS[] = {"NAME",    "PREFIX",    "USER",      "TEAM",
+                                        "APP",     "MODELS",    "ENDPOINTS", "CREATED",
+                                        "EXPIRES", "LAST_USED", "STATUS"};
     int status = HC_EXIT_FAIL;
     const char *user = NULL;
     hc_pos pos = {0};
@@ -269,17 +353,19 @@ static int key_list(hubctl *h, int argc, char **argv)
     hub_dbp p[2] = {DB_STR(user), DB_STR(user)};
     if (!hc_exec(h, SQL_LIST, p, 2, &r, NULL, NULL))
         return HC_EXIT_FAIL;
-    hc_table_init(&t, 10, HEADS, 0);
+    hc_table_init(&t, 11, HEADS, 0);
     for (int i = 0; i < r.nrows; i++) {
-        const char *row[10];
-        for (int c = 0; c < 10; c++)
+        const char *row[11];
+        for (int c = 0; c < 11; c++)
             row[c] = hub_dbres_get(&r, i, c);
         if (row[5] == NULL)
             row[5] = "*";
-        if (row[7] == NULL)
-            row[7] = "never";
+        if (row[6] == NULL)
+            row[6] = "*";
         if (row[8] == NULL)
             row[8] = "never";
+        if (row[9] == NULL)
+            row[9] = "never";
         hc_table_add(&t, row);
     }
     if (hc_table_print(&t, stdout))
@@ -293,14 +379,18 @@ static int key_revoke(hubctl *h, int argc, char **argv)
 {
     int status = HC_EXIT_FAIL;
     hc_pos pos;
-    hub_dbres r;
+    hub_dbres r = {0};
     long long n = 0;
+    hc_json before, after;
+    hc_json_begin(&before);
+    hc_json_begin(&after);
     if (!hc_simple_args(argc, argv, "key revoke", REVOKE_HELP, 1, "NAME", &pos, &status))
-        return status;
+        goto end;
+    status = HC_EXIT_FAIL;
     const char *name = pos.v[0];
     hub_dbp p[1] = {DB_STR(name)};
-    if (!hc_exec(h, SQL_STATE, p, 1, &r, NULL, NULL))
-        return HC_EXIT_FAIL;
+    if (!hc_tx_begin(h) || !hc_exec(h, SQL_STATE, p, 1, &r, NULL, NULL))
+        goto end;
     if (r.nrows == 0) {
         hc_err("no API key named '%s'", name);
         goto end;
@@ -313,10 +403,18 @@ static int key_revoke(hubctl *h, int argc, char **argv)
     hub_dbp u[1] = {DB_INT(hub_dbres_int(&r, 0, 0, 0))};
     if (!hc_exec(h, SQL_REVOKE, u, 1, NULL, &n, NULL))
         goto end;
+    hc_json_str(&before, "prefix", hub_dbres_get(&r, 0, 2));
+    hc_json_bool(&before, "revoked", false);
+    hc_json_bool(&after, "revoked", true);
+    if (!hc_audit(h, "key.revoke", "api_key", name, &before, &after) || !hc_tx_commit(h))
+        goto end;
     printf("revoked key %s\n", name);
     status = HC_EXIT_OK;
 end:
+    hc_tx_rollback(h);
     hub_dbres_free(&r);
+    hc_json_free(&before);
+    hc_json_free(&after);
     return status;
 }
 

@@ -67,9 +67,11 @@ static const char SQL_UPDATE[] = "UPDATE models SET upstream_model = ?, kind = ?
 static const char SQL_LIST[] =
     "SELECT m.name, p.name, m.upstream_model, m.kind, m.priority, m.fallbacks, m.enabled "
     "FROM models m JOIN providers p ON p.id = m.provider_id ORDER BY m.name, m.priority, p.name";
-static const char SQL_DELETE[] = "DELETE FROM models WHERE name = ?";
-static const char SQL_DELETE_ONE[] =
-    "DELETE FROM models WHERE name = ? AND provider_id = (SELECT id FROM providers WHERE name = ?)";
+static const char SQL_ROUTES[] =
+    "SELECT m.id, p.name, m.upstream_model, m.kind, m.priority, m.fallbacks, m.enabled "
+    "FROM models m JOIN providers p ON p.id = m.provider_id "
+    "WHERE m.name = ? AND (? IS NULL OR p.name = ?) ORDER BY m.priority, p.name FOR UPDATE";
+static const char SQL_DELETE_ID[] = "DELETE FROM models WHERE id = ?";
 
 /* The options of "model add", borrowed from argv. */
 typedef struct {
@@ -232,6 +234,17 @@ static int parse_add(int argc, char **argv, add_opts *o)
     return HC_EXIT_OK;
 }
 
+/* Writes the fields of a route to j (the provider and the model name are the target). */
+static void route_json(hc_json *j, const char *provider, const char *upstream, const char *kind,
+                       long long priority, const char *fallbacks)
+{
+    hc_json_str(j, "provider", provider);
+    hc_json_str(j, "upstream_model", upstream);
+    hc_json_str(j, "kind", kind);
+    hc_json_int(j, "priority", priority);
+    hc_json_str(j, "fallbacks", fallbacks);
+}
+
 /* Warnings about the order of o's row among the other rows of its name (others: name,
  * kind, priority of every other row, by priority). */
 static void order_notes(const add_opts *o, const hub_dbres *others, long priority,
@@ -256,11 +269,16 @@ static int model_add(hubctl *h, int argc, char **argv)
     hub_dbres row = {0}, others = {0};
     char fb[FALLBACKS_MAX + 1];
     long long pid = 0, mid = 0;
+    hc_json before, after;
 
     memset(&o, 0, sizeof(o));
+    hc_json_begin(&before);
+    hc_json_begin(&after);
     status = parse_add(argc, argv, &o);
-    if (status != HC_EXIT_OK)
-        return status < 0 ? HC_EXIT_OK : status;
+    if (status != HC_EXIT_OK) {
+        status = status < 0 ? HC_EXIT_OK : status;
+        goto end;
+    }
     status = HC_EXIT_FAIL;
     if (!hc_lookup_id(h, SQL_PROVIDER, o.provider, &pid))
         goto end;
@@ -307,6 +325,10 @@ static int model_add(hubctl *h, int argc, char **argv)
     }
     const char *fallbacks = o.fallback != NULL ? (fb[0] != '\0' ? fb : NULL)
                                                : (exists ? hub_dbres_get(&row, 0, 4) : NULL);
+    if (exists)
+        route_json(&before, o.provider, hub_dbres_get(&row, 0, 1), hub_dbres_get(&row, 0, 2),
+                   hub_dbres_int(&row, 0, 3, 0), hub_dbres_get(&row, 0, 4));
+    route_json(&after, o.provider, o.upstream, o.kind, o.priority, fallbacks);
     if (exists) {
         hub_dbp up[5] = {DB_STR(o.upstream), DB_STR(o.kind), DB_INT(o.priority), DB_STR(fallbacks),
                          DB_INT(mid)};
@@ -318,7 +340,9 @@ static int model_add(hubctl *h, int argc, char **argv)
         if (!hc_exec(h, SQL_INSERT, ip, 6, NULL, NULL, NULL))
             goto end;
     }
-    if (!hc_tx_commit(h))
+    if (!hc_audit(h, exists ? "model.update" : "model.add", "model", o.name,
+                  exists ? &before : NULL, &after) ||
+        !hc_tx_commit(h))
         goto end;
     printf("%s model %s -> %s/%s (%s, priority %ld, fallbacks %s)\n", exists ? "updated" : "added",
            o.name, o.provider, o.upstream, o.kind, o.priority, fallbacks != NULL ? fallbacks : "-");
@@ -328,6 +352,8 @@ end:
     hc_tx_rollback(h);
     hub_dbres_free(&row);
     hub_dbres_free(&others);
+    hc_json_free(&before);
+    hc_json_free(&after);
     return status;
 }
 
@@ -372,7 +398,7 @@ static int model_remove(hubctl *h, int argc, char **argv)
     int status = HC_EXIT_USAGE;
     hc_pos pos = {0};
     const char *provider = NULL;
-    long long n = 0;
+    hub_dbres r = {0};
 
     hc_getopt_reset();
     for (;;) {
@@ -396,23 +422,48 @@ static int model_remove(hubctl *h, int argc, char **argv)
     hc_pos_rest(&pos, argc, argv);
     if (!hc_pos_expect(&pos, 1, CMD, "NAME", &status))
         return status;
+    status = HC_EXIT_FAIL;
     const char *name = pos.v[0];
-    hub_dbp p[2] = {DB_STR(name), DB_STR(provider)};
-    if (!hc_exec(h, provider != NULL ? SQL_DELETE_ONE : SQL_DELETE, p, provider != NULL ? 2 : 1,
-                 NULL, &n, NULL))
-        return HC_EXIT_FAIL;
-    if (n == 0) {
+    hub_dbp p[3] = {DB_STR(name), DB_STR(provider), DB_STR(provider)};
+    if (!hc_tx_begin(h) || !hc_exec(h, SQL_ROUTES, p, 3, &r, NULL, NULL))
+        goto end;
+    if (r.nrows == 0) {
         if (provider != NULL)
             hc_err("model '%s' has no route through provider '%s'", name, provider);
         else
             hc_err("no model named '%s'", name);
-        return HC_EXIT_FAIL;
+        goto end;
     }
+    /* one audit row per route removed */
+    for (int i = 0; i < r.nrows; i++) {
+        hc_json before;
+        long long n = 0;
+        hub_dbp d[1] = {DB_INT(hub_dbres_int(&r, i, 0, 0))};
+        if (!hc_exec(h, SQL_DELETE_ID, d, 1, NULL, &n, NULL))
+            goto end;
+        hc_json_begin(&before);
+        route_json(&before, hub_dbres_get(&r, i, 1), hub_dbres_get(&r, i, 2),
+                   hub_dbres_get(&r, i, 3), hub_dbres_int(&r, i, 4, 0), hub_dbres_get(&r, i, 5));
+        hc_json_bool(&before, "enabled", hub_dbres_int(&r, i, 6, 0) != 0);
+        bool ok = n == 1 && hc_audit(h, "model.remove", "model", name, &before, NULL);
+        hc_json_free(&before);
+        if (!ok) {
+            if (n != 1)
+                hc_err("a route of model '%s' changed meanwhile; nothing was removed", name);
+            goto end;
+        }
+    }
+    if (!hc_tx_commit(h))
+        goto end;
     if (provider != NULL)
         printf("removed model %s through %s\n", name, provider);
     else
-        printf("removed model %s (%lld route%s)\n", name, n, n == 1 ? "" : "s");
-    return HC_EXIT_OK;
+        printf("removed model %s (%d route%s)\n", name, r.nrows, r.nrows == 1 ? "" : "s");
+    status = HC_EXIT_OK;
+end:
+    hc_tx_rollback(h);
+    hub_dbres_free(&r);
+    return status;
 }
 
 int hc_model_main(hubctl *h, int argc, char **argv)

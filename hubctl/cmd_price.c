@@ -42,6 +42,10 @@ static const char SQL_UPSERT[] =
     "cached_input_per_1m_micro = VALUES(cached_input_per_1m_micro), "
     "per_image_micro = VALUES(per_image_micro), effective_date = VALUES(effective_date), "
     "source = VALUES(source)";
+static const char SQL_CURRENT[] =
+    "SELECT input_per_1m_micro, output_per_1m_micro, cached_input_per_1m_micro, "
+    "per_image_micro, effective_date, source FROM prices WHERE provider = ? AND model = ? "
+    "FOR UPDATE";
 static const char SQL_LIST[] =
     "SELECT provider, model, input_per_1m_micro, output_per_1m_micro, "
     "cached_input_per_1m_micro, per_image_micro, effective_date, source FROM prices "
@@ -68,6 +72,42 @@ static bool amount(const char *cmd, const char *opt, const char *s, long long *m
 static hub_dbp micro_param(long long v)
 {
     return v < 0 ? DB_NULL : DB_INT(v);
+}
+
+/* The amounts of a price in micro-USD (NULL / negative: unknown) into j. */
+static void price_json(hc_json *j, const char *const micro[4])
+{
+    static const char *const KEYS[] = {"input_per_1m_micro", "output_per_1m_micro",
+                                       "cached_input_per_1m_micro", "per_image_micro"};
+    for (int i = 0; i < 4; i++)
+        hc_json_raw(j, KEYS[i], micro[i]);
+}
+
+/* Writes the audit row of "price set" for target (PROVIDER/MODEL): the row before (when
+ * there was one) and the amounts set. */
+static bool audit_set(hubctl *h, const char *target, const hub_dbres *cur, const long long v[4])
+{
+    hc_json before, after;
+    char num[4][24];
+    const char *now[4], *was[4];
+    hc_json_begin(&before);
+    hc_json_begin(&after);
+    for (int i = 0; i < 4; i++) {
+        snprintf(num[i], sizeof(num[i]), "%lld", v[i]);
+        now[i] = v[i] < 0 ? NULL : num[i];
+        was[i] = cur->nrows > 0 ? hub_dbres_get(cur, 0, i) : NULL;
+    }
+    if (cur->nrows > 0) {
+        price_json(&before, was);
+        hc_json_str(&before, "effective_date", hub_dbres_get(cur, 0, 4));
+        hc_json_str(&before, "source", hub_dbres_get(cur, 0, 5));
+    }
+    price_json(&after, now);
+    hc_json_str(&after, "source", "hubctl");
+    bool ok = hc_audit(h, "price.set", "price", target, cur->nrows > 0 ? &before : NULL, &after);
+    hc_json_free(&before);
+    hc_json_free(&after);
+    return ok;
 }
 
 /* Appends ", LABEL $X" to out when v is known. */
@@ -97,6 +137,7 @@ static int price_set(hubctl *h, int argc, char **argv)
     long long in = -1, out = -1, cached = -1, image = -1, pid = 0;
     hc_pos pos = {0};
     char provider[65];
+    char target[256]; /* the column holds 255 characters */
     char what[256] = "";
 
     hc_getopt_reset();
@@ -162,7 +203,15 @@ static int price_set(hubctl *h, int argc, char **argv)
     }
     hub_dbp p[6] = {DB_STR(provider), DB_STR(model),       micro_param(in),
                     micro_param(out), micro_param(cached), micro_param(image)};
-    if (!hc_exec(h, SQL_UPSERT, p, 6, NULL, NULL, NULL))
+    const long long amounts[4] = {in, out, cached, image};
+    hub_dbres cur = {0};
+    snprintf(target, sizeof(target), "%s/%s", provider, model);
+    bool ok = hc_tx_begin(h) && hc_exec(h, SQL_CURRENT, p, 2, &cur, NULL, NULL) &&
+              hc_exec(h, SQL_UPSERT, p, 6, NULL, NULL, NULL) &&
+              audit_set(h, target, &cur, amounts) && hc_tx_commit(h);
+    hc_tx_rollback(h);
+    hub_dbres_free(&cur);
+    if (!ok)
         return HC_EXIT_FAIL;
     describe(what, sizeof(what), "input/1M", in);
     describe(what, sizeof(what), "output/1M", out);

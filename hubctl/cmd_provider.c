@@ -117,7 +117,7 @@ static const char SQL_LIST[] =
     "   ORDER BY c.label SEPARATOR '; ') FROM credentials c WHERE c.provider_id = p.id "
     "   AND (c.status <> 'active' OR c.cooldown_until > UTC_TIMESTAMP(3))) "
     "FROM providers p ORDER BY p.name";
-static const char SQL_STATE[] = "SELECT id, enabled FROM providers WHERE name = ?";
+static const char SQL_STATE[] = "SELECT id, enabled FROM providers WHERE name = ? FOR UPDATE";
 static const char SQL_SET_ENABLED[] = "UPDATE providers SET enabled = ? WHERE id = ?";
 
 /* The options of "provider add" (borrowed from argv) and what they resolve to. */
@@ -307,6 +307,29 @@ static int parse_add(int argc, char **argv, add_opts *o)
     return resolve_add(o);
 }
 
+/* Audits "provider add": the provider's settings and its first credential (sealed). */
+static bool audit_add(hubctl *h, const add_opts *o, long long pid, long long cid, int key_id)
+{
+    hc_json after;
+    hc_json_begin(&after);
+    hc_json_int(&after, "id", pid);
+    hc_json_str(&after, "type", o->type);
+    hc_json_str(&after, "preset", o->preset);
+    hc_json_str(&after, "base_url", o->url_buf);
+    hc_json_bool(&after, "internal", o->internal);
+    hc_json_str(&after, "auth_header", o->auth_header);
+    hc_json_str(&after, "api_version", o->api_version);
+    hc_json_bool(&after, "enabled", true);
+    hc_json_int(&after, "credential_id", cid);
+    hc_json_str(&after, "credential_label", o->label);
+    hc_json_int(&after, "credential_weight", o->weight);
+    hc_json_str(&after, "secret", HC_SEALED);
+    hc_json_int(&after, "key_id", key_id);
+    bool ok = hc_audit(h, "provider.add", "provider", o->name, NULL, &after);
+    hc_json_free(&after);
+    return ok;
+}
+
 static int provider_add(hubctl *h, int argc, char **argv)
 {
     int status = HC_EXIT_FAIL;
@@ -331,8 +354,8 @@ static int provider_add(hubctl *h, int argc, char **argv)
         goto end;
     if (hc_db(h) == NULL)
         goto end;
-    if (!hc_read_secret(key_optional ? "provider API key (optional)" : "provider API key", secret,
-                        sizeof(secret), &slen, key_optional, err, sizeof(err))) {
+    if (!hc_read_secret(key_optional ? "provider API key (optional)" : "provider API key", "key",
+                        secret, sizeof(secret), &slen, key_optional, err, sizeof(err))) {
         hc_err("%s", err);
         goto end;
     }
@@ -357,6 +380,8 @@ static int provider_add(hubctl *h, int argc, char **argv)
     if (!hc_cred_store(h, &kr, pid, o.label, o.weight, secret, slen, &cid, &key_id))
         goto end;
     explicit_bzero(secret, sizeof(secret));
+    if (!audit_add(h, &o, pid, cid, key_id))
+        goto end;
     if (!hc_tx_commit(h))
         goto end;
     printf("added provider %s (%s%s%s, %s%s); credential %s (id %lld) sealed with master key %d\n",
@@ -418,13 +443,17 @@ static int set_enabled(hubctl *h, int argc, char **argv, bool on)
     const char *word = on ? "enabled" : "disabled";
     int status = HC_EXIT_FAIL;
     hc_pos pos;
-    hub_dbres r;
+    hub_dbres r = {0};
+    hc_json before, after;
+    hc_json_begin(&before);
+    hc_json_begin(&after);
     if (!hc_simple_args(argc, argv, cmd, on ? ENABLE_HELP : DISABLE_HELP, 1, "NAME", &pos, &status))
-        return status;
+        goto end;
+    status = HC_EXIT_FAIL;
     const char *name = pos.v[0];
     hub_dbp p[1] = {DB_STR(name)};
-    if (!hc_exec(h, SQL_STATE, p, 1, &r, NULL, NULL))
-        return HC_EXIT_FAIL;
+    if (!hc_tx_begin(h) || !hc_exec(h, SQL_STATE, p, 1, &r, NULL, NULL))
+        goto end;
     if (r.nrows == 0) {
         hc_err("no provider named '%s'", name);
         goto end;
@@ -437,10 +466,19 @@ static int set_enabled(hubctl *h, int argc, char **argv, bool on)
     hub_dbp u[2] = {DB_INT(on ? 1 : 0), DB_INT(hub_dbres_int(&r, 0, 0, 0))};
     if (!hc_exec(h, SQL_SET_ENABLED, u, 2, NULL, NULL, NULL))
         goto end;
+    hc_json_bool(&before, "enabled", !on);
+    hc_json_bool(&after, "enabled", on);
+    if (!hc_audit(h, on ? "provider.enable" : "provider.disable", "provider", name, &before,
+                  &after) ||
+        !hc_tx_commit(h))
+        goto end;
     printf("provider %s %s\n", name, word);
     status = HC_EXIT_OK;
 end:
+    hc_tx_rollback(h);
     hub_dbres_free(&r);
+    hc_json_free(&before);
+    hc_json_free(&after);
     return status;
 }
 

@@ -8,6 +8,7 @@
  *   2. in one transaction lock every sealed credential, open it with its own key id and
  *      "credential:<id>", reseal it with the new key and update the row; any row that does
  *      not open rolls everything back and names the credential id (never the secret);
+ *      the audit row "master_key.rotate" (old and new key id, rows resealed) commits with it;
  *   3. after COMMIT, and only when no row is left on an older key, save the file with just
  *      the new key.
  * A failure before 3 leaves a file holding both keys, which opens every row.
@@ -91,9 +92,27 @@ static bool save_ring(const hub_keyring *kr, const char *path, const struct stat
     return restore_attrs(path, orig, context);
 }
 
-/* Reseals every credential with the current key of kr in one transaction. *count gets
- * the number of rows resealed. false after printing the error (rolled back). */
-static bool reseal_all(hubctl *h, const hub_keyring *kr, long long *count)
+/* Audits the rotation from key old_id to new_id (count rows resealed). */
+static bool audit_rotate(hubctl *h, int old_id, int new_id, long long count)
+{
+    hc_json before, after;
+    char target[256]; /* the key file; the column holds 255 characters */
+    snprintf(target, sizeof(target), "%.255s", h->cfg.master_key_file);
+    hc_json_begin(&before);
+    hc_json_begin(&after);
+    hc_json_int(&before, "key_id", old_id);
+    hc_json_int(&after, "key_id", new_id);
+    hc_json_int(&after, "credentials_resealed", count);
+    bool ok = hc_audit(h, "master_key.rotate", "master_key", target, &before, &after);
+    hc_json_free(&before);
+    hc_json_free(&after);
+    return ok;
+}
+
+/* Reseals every credential with the current key of kr in one transaction, with its audit
+ * row (the rotation from old_id). *count gets the number of rows resealed. false after
+ * printing the error (rolled back). */
+static bool reseal_all(hubctl *h, const hub_keyring *kr, int old_id, long long *count)
 {
     bool rc = false;
     hub_dbres r = {0};
@@ -142,6 +161,9 @@ static bool reseal_all(hubctl *h, const hub_keyring *kr, long long *count)
         }
         (*count)++;
     }
+    const hub_master_key *cur = hub_keyring_current(kr);
+    if (cur == NULL || !audit_rotate(h, old_id, cur->id, *count))
+        goto end;
     if (!hc_tx_commit(h))
         goto end;
     rc = true;
@@ -163,7 +185,7 @@ int hc_key_rotate_main(hubctl *h, int argc, char **argv)
     struct stat orig;
     hub_dbres left = {0};
     long long count = 0;
-    int new_id;
+    int new_id, old_id;
 
     memset(&kr, 0, sizeof(kr));
     memset(&only, 0, sizeof(only));
@@ -184,6 +206,7 @@ int hc_key_rotate_main(hubctl *h, int argc, char **argv)
     }
     if (hc_db(h) == NULL)
         goto end;
+    old_id = hub_keyring_current(&kr) != NULL ? hub_keyring_current(&kr)->id : 0;
     new_id = hub_keyring_generate(&kr);
     if (new_id < 0) {
         hc_err("cannot add a key to %s (it holds %d keys, the maximum, or no randomness)", path,
@@ -194,7 +217,7 @@ int hc_key_rotate_main(hubctl *h, int argc, char **argv)
     if (!save_ring(&kr, path, &orig, "; nothing was changed in the database"))
         goto end;
     /* 2. reseal */
-    if (!reseal_all(h, &kr, &count))
+    if (!reseal_all(h, &kr, old_id, &count))
         goto end;
     /* 3. drop the old keys, unless a row was sealed with one of them meanwhile */
     hub_dbp p[1] = {DB_INT(new_id)};

@@ -4,9 +4,13 @@
  *
  * "user add --team T" creates the team when it does not exist yet, sets it as the user's
  * primary team and records the membership, all in one transaction. Disabling a user
- * makes every API key of that user stop working (the gateway checks users.disabled).
+ * makes every API key of that user stop working (the gateway checks users.disabled) and
+ * ends the user's admin page sessions. Every change is audited (util_audit.c). Roles and
+ * passwords: cmd_account.c.
  */
 #include "hubctl.h"
+
+#include "hub_session.h"
 
 #include <getopt.h>
 #include <string.h>
@@ -29,9 +33,9 @@ static const char USER_ENABLE_HELP[] = "usage: hubctl user enable NAME\n\n"
                                        "Enables a user: their API keys work again.\n";
 static const char USER_DISABLE_HELP[] = "usage: hubctl user disable NAME\n\n"
                                         "Disables a user: every API key of the user stops "
-                                        "working.\n";
+                                        "working and their admin page sessions end.\n";
 
-static const char SQL_TEAM_FIND[] = "SELECT id FROM teams WHERE name = ?";
+static const char SQL_TEAM_FIND[] = "SELECT id FROM teams WHERE name = ? FOR UPDATE";
 static const char SQL_TEAM_INSERT[] = "INSERT INTO teams (name) VALUES (?)";
 static const char SQL_TEAM_ENSURE[] =
     "INSERT INTO teams (name) VALUES (?) ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id)";
@@ -50,22 +54,20 @@ static const char SQL_USER_LIST[] =
     " AND (k.expires_at IS NULL OR k.expires_at > UTC_TIMESTAMP(3))), "
     "DATE_FORMAT(u.created_at, '%Y-%m-%d %H:%i') "
     "FROM users u LEFT JOIN teams t ON t.id = u.team_id ORDER BY u.name";
-static const char SQL_USER_STATE[] = "SELECT id, disabled FROM users WHERE name = ?";
+static const char SQL_USER_STATE[] = "SELECT id, disabled FROM users WHERE name = ? FOR UPDATE";
 static const char SQL_USER_SET[] = "UPDATE users SET disabled = ? WHERE id = ?";
 
 static const char NAME_RULE[] = "names are 1-128 characters of A-Z a-z 0-9 . _ @ + -";
 
-static bool email_ok(const char *e)
+/* Audits the creation of team name (id). */
+static bool audit_team(hubctl *h, const char *name, long long id)
 {
-    size_t n = strlen(e);
-    const char *at = strchr(e, '@');
-    if (n == 0 || n > 255 || at == NULL || at == e || at[1] == '\0' || strchr(at + 1, '@'))
-        return false;
-    for (const unsigned char *p = (const unsigned char *)e; *p != '\0'; p++) {
-        if (*p <= 0x20 || *p >= 0x7f || strchr("\"(),:;<>[\\]", *p) != NULL)
-            return false;
-    }
-    return true;
+    hc_json after;
+    hc_json_begin(&after);
+    hc_json_int(&after, "id", id);
+    bool ok = hc_audit(h, "team.add", "team", name, NULL, &after);
+    hc_json_free(&after);
+    return ok;
 }
 
 static int team_add(hubctl *h, int argc, char **argv)
@@ -78,17 +80,21 @@ static int team_add(hubctl *h, int argc, char **argv)
     const char *name = pos.v[0];
     if (!hc_name_ok(name, 128, HC_CHARS_PRINCIPAL))
         return hc_usage("team add", "team %s", NAME_RULE);
-    if (!hc_lookup_id(h, SQL_TEAM_FIND, name, &id))
-        return HC_EXIT_FAIL;
+    if (!hc_tx_begin(h) || !hc_lookup_id(h, SQL_TEAM_FIND, name, &id))
+        goto end;
     if (id != 0) {
         hc_err("team '%s' already exists", name);
-        return HC_EXIT_FAIL;
+        goto end;
     }
     hub_dbp p[1] = {DB_STR(name)};
-    if (!hc_exec(h, SQL_TEAM_INSERT, p, 1, NULL, NULL, NULL))
-        return HC_EXIT_FAIL;
+    if (!hc_exec(h, SQL_TEAM_INSERT, p, 1, NULL, NULL, &id) || !audit_team(h, name, id) ||
+        !hc_tx_commit(h))
+        goto end;
     printf("added team %s\n", name);
-    return HC_EXIT_OK;
+    status = HC_EXIT_OK;
+end:
+    hc_tx_rollback(h);
+    return status;
 }
 
 static int team_list(hubctl *h, int argc, char **argv)
@@ -128,6 +134,7 @@ static int user_add(hubctl *h, int argc, char **argv)
     const char *team = NULL, *email = NULL;
     hc_pos pos = {0};
     long long uid = 0, tid = 0, created = 0;
+    hc_json after = {0};
 
     hc_getopt_reset();
     for (;;) {
@@ -159,7 +166,7 @@ static int user_add(hubctl *h, int argc, char **argv)
         return hc_usage(CMD, "user %s", NAME_RULE);
     if (team != NULL && !hc_name_ok(team, 128, HC_CHARS_PRINCIPAL))
         return hc_usage(CMD, "team %s", NAME_RULE);
-    if (email != NULL && !email_ok(email))
+    if (email != NULL && !hc_email_ok(email))
         return hc_usage(CMD, "--email is not a plain address like name@example.com");
 
     if (!hc_tx_begin(h))
@@ -178,6 +185,8 @@ static int user_add(hubctl *h, int argc, char **argv)
             hc_err("could not create or find team '%s'", team);
             goto end;
         }
+        if (created == 1 && !audit_team(h, team, tid))
+            goto end;
     }
     hub_dbp up[3] = {DB_STR(name), DB_STR(email), tid != 0 ? DB_INT(tid) : DB_NULL};
     if (!hc_exec(h, SQL_USER_INSERT, up, 3, NULL, NULL, &uid))
@@ -187,7 +196,13 @@ static int user_add(hubctl *h, int argc, char **argv)
         if (!hc_exec(h, SQL_MEMBER_INSERT, mp, 2, NULL, NULL, NULL))
             goto end;
     }
-    if (!hc_tx_commit(h))
+    hc_json_begin(&after);
+    hc_json_int(&after, "id", uid);
+    hc_json_str(&after, "email", email);
+    hc_json_str(&after, "team", team);
+    hc_json_str(&after, "role", "member");
+    hc_json_bool(&after, "disabled", false);
+    if (!hc_audit(h, "user.add", "user", name, NULL, &after) || !hc_tx_commit(h))
         goto end;
     if (team != NULL)
         printf("added user %s (team %s%s)\n", name, team, created == 1 ? ", new team" : "");
@@ -196,6 +211,7 @@ static int user_add(hubctl *h, int argc, char **argv)
     status = HC_EXIT_OK;
 end:
     hc_tx_rollback(h);
+    hc_json_free(&after);
     return status;
 }
 
@@ -235,14 +251,18 @@ static int user_set(hubctl *h, int argc, char **argv, bool disable)
     const char *word = disable ? "disabled" : "enabled";
     int status = HC_EXIT_FAIL;
     hc_pos pos;
-    hub_dbres r;
+    hub_dbres r = {0};
+    hc_json before, after;
+    hc_json_begin(&before);
+    hc_json_begin(&after);
     if (!hc_simple_args(argc, argv, cmd, disable ? USER_DISABLE_HELP : USER_ENABLE_HELP, 1, "NAME",
                         &pos, &status))
-        return status;
+        goto end;
+    status = HC_EXIT_FAIL;
     const char *name = pos.v[0];
     hub_dbp p[1] = {DB_STR(name)};
-    if (!hc_exec(h, SQL_USER_STATE, p, 1, &r, NULL, NULL))
-        return HC_EXIT_FAIL;
+    if (!hc_tx_begin(h) || !hc_exec(h, SQL_USER_STATE, p, 1, &r, NULL, NULL))
+        goto end;
     if (r.nrows == 0) {
         hc_err("no user named '%s'", name);
         goto end;
@@ -252,13 +272,27 @@ static int user_set(hubctl *h, int argc, char **argv, bool disable)
         status = HC_EXIT_OK;
         goto end;
     }
-    hub_dbp u[2] = {DB_INT(disable ? 1 : 0), DB_INT(hub_dbres_int(&r, 0, 0, 0))};
+    long long uid = hub_dbres_int(&r, 0, 0, 0);
+    hub_dbp u[2] = {DB_INT(disable ? 1 : 0), DB_INT(uid)};
     if (!hc_exec(h, SQL_USER_SET, u, 2, NULL, NULL, NULL))
+        goto end;
+    if (disable && !hub_session_end_user(h->db, uid)) {
+        hc_err("cannot end the sessions of user '%s': %s; nothing was changed", name,
+               hub_db_error(h->db));
+        goto end;
+    }
+    hc_json_bool(&before, "disabled", !disable);
+    hc_json_bool(&after, "disabled", disable);
+    if (!hc_audit(h, disable ? "user.disable" : "user.enable", "user", name, &before, &after) ||
+        !hc_tx_commit(h))
         goto end;
     printf("user %s %s\n", name, word);
     status = HC_EXIT_OK;
 end:
+    hc_tx_rollback(h);
     hub_dbres_free(&r);
+    hc_json_free(&before);
+    hc_json_free(&after);
     return status;
 }
 
@@ -288,8 +322,10 @@ int hc_user_main(hubctl *h, int argc, char **argv)
         {"add", user_add, "add a user (and its team when missing)"},
         {"list", user_list, "list users"},
         {"enable", user_enable, "let a user's API keys work again"},
-        {"disable", user_disable, "stop every API key of a user"},
+        {"disable", user_disable, "stop every API key and page session of a user"},
+        {"role", hc_user_role, "set a user's role on the admin pages (ends their sessions)"},
+        {"passwd", hc_user_passwd, "set a local account's password, read from stdin"},
     };
-    return hc_dispatch(h, "user", "Users that API keys and usage are attributed to.", CMDS,
+    return hc_dispatch(h, "user", "Users: API key owners and admin page accounts.", CMDS,
                        sizeof(CMDS) / sizeof(CMDS[0]), argc, argv);
 }

@@ -12,6 +12,7 @@
 #ifndef HUBCTL_H
 #define HUBCTL_H
 
+#include "hub_buf.h"
 #include "hub_config.h"
 #include "hub_crypto.h"
 #include "hub_db.h"
@@ -47,6 +48,7 @@ typedef struct {
     hub_db *db; /* owned; created on first use */
     bool in_tx;
     unsigned long tx_thread; /* server thread id of the connection that began the tx */
+    char actor[160];         /* "hubctl:<OS user>", filled on first use (util_audit.c) */
 } hubctl;
 
 /* A command: argv[0] is the command's own name. Returns an HC_EXIT_* status. */
@@ -101,6 +103,9 @@ int hc_dispatch(hubctl *h, const char *group, const char *blurb, const hc_cmd *c
 bool hc_name_ok(const char *s, size_t maxlen, const char *extra);
 /* A model name: HC_CHARS_MODEL, at most 191 characters, no "..". */
 bool hc_model_name_ok(const char *s);
+/* A plain e-mail address: local@domain, printable ASCII without spaces or specials, at most
+ * 255 characters. */
+bool hc_email_ok(const char *e);
 /* Strict YYYY-MM-DD naming a real calendar day. */
 bool hc_date_ok(const char *s);
 /* Formats micro-USD as USD: 6 decimals, trailing zeros trimmed down to min_decimals. */
@@ -115,11 +120,12 @@ long long hc_llval(const char *s);
  * Reads the first line of stdin (prompting without echo on a terminal) into buf
  * (HC_SECRET_MAX + 3 bytes). Strips trailing CR/LF; refuses an empty value, one over
  * HC_SECRET_MAX, control characters and surrounding spaces. An empty first line (or no
- * input at all) is accepted only with allow_empty, as *len = 0. On failure writes a
- * message (without the secret) to err. The caller wipes buf with explicit_bzero.
+ * input at all) is accepted only with allow_empty, as *len = 0. what names the value in
+ * messages ("key", "password"). On failure writes a message (without the secret) to err.
+ * The caller wipes buf with explicit_bzero.
  */
-bool hc_read_secret(const char *prompt, char *buf, size_t bufsz, size_t *len, bool allow_empty,
-                    char *err, size_t errsz);
+bool hc_read_secret(const char *prompt, const char *what, char *buf, size_t bufsz, size_t *len,
+                    bool allow_empty, char *err, size_t errsz);
 
 /* ---- util.c: aligned tables and CSV ------------------------------------------------- */
 
@@ -189,6 +195,40 @@ bool hc_cred_label_taken(hubctl *h, long long pid, const char *label, bool *take
 bool hc_cred_store(hubctl *h, const hub_keyring *kr, long long pid, const char *label, long weight,
                    const char *secret, size_t slen, long long *cid, int *key_id);
 
+/* ---- util_audit.c: the audit trail of every change ----------------------------------- */
+
+/* Secret fields appear in audit values only as this word. */
+#define HC_SEALED "(sealed)"
+
+/*
+ * A small JSON object writer for audit before/after values: keys are literals, values
+ * are escaped. Memory exhaustion is remembered and reported by hc_audit.
+ */
+typedef struct {
+    hub_buf b;
+    bool oom;
+    bool closed;
+} hc_json;
+
+void hc_json_begin(hc_json *j);
+/* "key": "val" (NULL val: null). */
+void hc_json_str(hc_json *j, const char *key, const char *val);
+void hc_json_int(hc_json *j, const char *key, long long v);
+void hc_json_bool(hc_json *j, const char *key, bool v);
+/* "key": <val>, val already a JSON value (a number from MariaDB...); NULL: null. */
+void hc_json_raw(hc_json *j, const char *key, const char *val);
+void hc_json_free(hc_json *j);
+
+/* "hubctl:<user name of the effective uid>" ("hubctl:uid-N" without a passwd entry). */
+const char *hc_actor(hubctl *h);
+/*
+ * Appends one audit row (via "hubctl") for a change made in the open transaction, so the
+ * change and its row commit together. before/after may be NULL (nothing before: an add;
+ * nothing after: a removal). false after printing the error: the caller rolls back.
+ */
+bool hc_audit(hubctl *h, const char *action, const char *target_type, const char *target,
+              hc_json *before, hc_json *after);
+
 /* ---- command groups ----------------------------------------------------------------- */
 
 int hc_provider_main(hubctl *h, int argc, char **argv);
@@ -203,5 +243,10 @@ int hc_migrate_main(hubctl *h, int argc, char **argv);
 int hc_init_keys_main(hubctl *h, int argc, char **argv);
 int hc_key_rotate_main(hubctl *h, int argc, char **argv);
 int hc_spool_main(hubctl *h, int argc, char **argv);
+int hc_admin_main(hubctl *h, int argc, char **argv);
+int hc_audit_main(hubctl *h, int argc, char **argv);
+/* cmd_account.c: "user role" and "user passwd" (dispatched from cmd_user.c) */
+int hc_user_role(hubctl *h, int argc, char **argv);
+int hc_user_passwd(hubctl *h, int argc, char **argv);
 
 #endif

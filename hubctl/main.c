@@ -28,10 +28,12 @@ static const hc_cmd COMMANDS[] = {
     {"model", hc_model_main, "add, list and remove model routes"},
     {"price", hc_price_main, "set and list model prices"},
     {"team", hc_team_main, "add and list teams"},
-    {"user", hc_user_main, "add, list, enable and disable users"},
+    {"user", hc_user_main, "add, list, enable, disable users; roles and passwords"},
+    {"admin", hc_admin_main, "create a local admin account for the admin pages"},
     {"key", hc_key_main, "create, list and revoke hub API keys"},
     {"usage", hc_usage_main, "report usage and cost from the usage ledger"},
     {"spool", hc_spool_main, "drain the local usage spool into the database"},
+    {"audit", hc_audit_main, "verify and list the audit log of every change"},
 };
 #define NCOMMANDS (sizeof(COMMANDS) / sizeof(COMMANDS[0]))
 
@@ -39,7 +41,9 @@ static void help(void)
 {
     printf("usage: hubctl [--config PATH] COMMAND [ARGS]\n\n"
            "Administers a hub AI gateway: schema, master key, providers and their\n"
-           "credentials, models, prices, users, teams, API keys and usage reports.\n\n"
+           "credentials, models, prices, users, teams, admin accounts, API keys, usage\n"
+           "reports and the audit log. Every change is recorded in the audit log with the\n"
+           "actor \"hubctl:<OS user>\".\n\n"
            "global options:\n"
            "  --config PATH   configuration file (default: $HUB_CONF, else the system\n"
            "                  hub.conf; now: %s)\n"

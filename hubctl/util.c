@@ -232,6 +232,19 @@ long long hc_llval(const char *s)
     return v;
 }
 
+bool hc_email_ok(const char *e)
+{
+    size_t n = strlen(e);
+    const char *at = strchr(e, '@');
+    if (n == 0 || n > 255 || at == NULL || at == e || at[1] == '\0' || strchr(at + 1, '@'))
+        return false;
+    for (const unsigned char *p = (const unsigned char *)e; *p != '\0'; p++) {
+        if (*p <= 0x20 || *p >= 0x7f || strchr("\"(),:;<>[\\]", *p) != NULL)
+            return false;
+    }
+    return true;
+}
+
 /* ---- secrets from stdin -------------------------------------------------------------- */
 
 /* Reads until a newline, EOF or a full buffer. Returns bytes read, -1 on error. */
@@ -254,8 +267,8 @@ static ssize_t read_line_fd(int fd, char *buf, size_t cap)
     return (ssize_t)n;
 }
 
-bool hc_read_secret(const char *prompt, char *buf, size_t bufsz, size_t *len, bool allow_empty,
-                    char *err, size_t errsz)
+bool hc_read_secret(const char *prompt, const char *what, char *buf, size_t bufsz, size_t *len,
+                    bool allow_empty, char *err, size_t errsz)
 {
     bool rc = false;
     bool echo_off = false;
@@ -277,13 +290,13 @@ bool hc_read_secret(const char *prompt, char *buf, size_t bufsz, size_t *len, bo
     /* room for the longest key, CR, LF; one byte more tells "too long" apart */
     got = read_line_fd(STDIN_FILENO, buf, HC_SECRET_MAX + 2);
     if (got < 0) {
-        snprintf(err, errsz, "cannot read the key from stdin: %s", strerror(errno));
+        snprintf(err, errsz, "cannot read the %s from stdin: %s", what, strerror(errno));
         goto end;
     }
     n = (size_t)got;
     char *nl = memchr(buf, '\n', n);
     if (nl == NULL && n == HC_SECRET_MAX + 2) {
-        snprintf(err, errsz, "the key on stdin is longer than %d bytes", HC_SECRET_MAX);
+        snprintf(err, errsz, "the %s on stdin is longer than %d bytes", what, HC_SECRET_MAX);
         goto end;
     }
     if (nl != NULL)
@@ -297,22 +310,22 @@ bool hc_read_secret(const char *prompt, char *buf, size_t bufsz, size_t *len, bo
         goto end;
     }
     if (n == 0) {
-        snprintf(err, errsz, "no key on stdin (pipe the provider's API key as the first line)");
+        snprintf(err, errsz, "no %s on stdin (pipe it as the first line)", what);
         goto end;
     }
     if (n > HC_SECRET_MAX) {
-        snprintf(err, errsz, "the key on stdin is longer than %d bytes", HC_SECRET_MAX);
+        snprintf(err, errsz, "the %s on stdin is longer than %d bytes", what, HC_SECRET_MAX);
         goto end;
     }
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)buf[i];
         if (c < 0x20 || c == 0x7f) {
-            snprintf(err, errsz, "the key on stdin contains control characters");
+            snprintf(err, errsz, "the %s on stdin contains control characters", what);
             goto end;
         }
     }
     if (buf[0] == ' ' || buf[n - 1] == ' ') {
-        snprintf(err, errsz, "the key on stdin begins or ends with a space");
+        snprintf(err, errsz, "the %s on stdin begins or ends with a space", what);
         goto end;
     }
     *len = n;

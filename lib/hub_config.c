@@ -36,6 +36,19 @@ void hub_config_defaults(hub_config *c)
     c->max_retries = 2;
     c->cooldown_seconds = 30;
     c->default_max_tokens = 4096;
+    snprintf(c->admin_auth, sizeof(c->admin_auth), "local");
+    snprintf(c->admin_base, sizeof(c->admin_base), "/admin");
+    c->cookie_secure = 1;
+    c->session_ttl_minutes = 480;
+    snprintf(c->webserver_user_var, sizeof(c->webserver_user_var), "REMOTE_USER");
+    snprintf(c->webserver_groups_var, sizeof(c->webserver_groups_var), "OIDC_CLAIM_groups");
+    snprintf(c->default_role, sizeof(c->default_role), "member");
+    c->login_max_failures = 5;
+    c->login_window_seconds = 300;
+    c->login_lock_seconds = 300;
+    snprintf(c->jwt_user_claim, sizeof(c->jwt_user_claim), "preferred_username");
+    snprintf(c->jwt_algs, sizeof(c->jwt_algs), "RS256,ES256");
+    c->jwt_cache_seconds = 5;
     c->spool_flush_ms = 100;
 }
 
@@ -110,6 +123,24 @@ static const kdef KEYS[] = {
     I(default_max_tokens, 1, 1000000),
     I(spool_flush_ms, 1, 10000),
     S(log_level),
+    S(admin_auth),
+    S(admin_base),
+    I(cookie_secure, 0, 1),
+    I(session_ttl_minutes, 5, 10080),
+    S(webserver_user_var),
+    S(webserver_groups_var),
+    S(role_map),
+    S(default_role),
+    I(login_max_failures, 1, 1000),
+    I(login_window_seconds, 1, 86400),
+    I(login_lock_seconds, 1, 86400),
+    S(jwt_jwks_uri),
+    S(jwt_issuer),
+    S(jwt_audience),
+    S(jwt_user_claim),
+    S(jwt_team_claim),
+    S(jwt_algs),
+    I(jwt_cache_seconds, 0, 5),
 };
 
 static char *trim(char *s)

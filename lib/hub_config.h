@@ -38,6 +38,26 @@ typedef struct {
     int default_max_tokens;    /* for providers that require max_tokens (Anthropic) */
     int spool_flush_ms;
     char log_level[16];
+    /* admin pages */
+    char admin_auth[64]; /* comma list: local, oidc, webserver */
+    char admin_base[64]; /* URL prefix of the pages, "/admin" */
+    int cookie_secure;   /* 1: Secure cookies (0 only for plain-HTTP localhost) */
+    int session_ttl_minutes;
+    char webserver_user_var[64];   /* REMOTE_USER */
+    char webserver_groups_var[64]; /* e.g. OIDC_CLAIM_groups */
+    char role_map[512];            /* "group=role,group=role" */
+    char default_role[16];         /* member */
+    int login_max_failures;        /* per window, per user name and per client address */
+    int login_window_seconds;
+    int login_lock_seconds;
+    /* corporate OAuth access tokens on the API (JWT, verified against the IdP's JWKS) */
+    char jwt_jwks_uri[HUB_PATH_MAX];
+    char jwt_issuer[256];
+    char jwt_audience[256];
+    char jwt_user_claim[64]; /* preferred_username */
+    char jwt_team_claim[64]; /* e.g. team; "" = none */
+    char jwt_algs[64];       /* RS256,ES256 */
+    int jwt_cache_seconds;   /* ≤ 5 */
 } hub_config;
 
 /* Fills defaults. */

@@ -53,6 +53,14 @@ const char *hub_http_reason(int status)
     switch (status) {
     case 200:
         return "OK";
+    case 301:
+        return "Moved Permanently";
+    case 302:
+        return "Found";
+    case 303:
+        return "See Other";
+    case 304:
+        return "Not Modified";
     case 400:
         return "Bad Request";
     case 401:

@@ -428,6 +428,7 @@ static bool drain_file(hub_spool *s, hub_db *db, const char *name, long *rows)
         }
         n++;
     }
+    int lines = n; /* records read: what the backlog counts */
     n = coalesce(recs, n);
     if (!hub_db_query(db, "START TRANSACTION"))
         goto end;
@@ -439,7 +440,7 @@ static bool drain_file(hub_spool *s, hub_db *db, const char *name, long *rows)
     in_tx = false;
     if (unlink(path) != 0 && errno != ENOENT)
         HUB_ERROR("spool: cannot remove drained %s: %s", name, strerror(errno));
-    *rows += n;
+    *rows += lines;
     rc = true;
 end:
     if (in_tx)

@@ -27,9 +27,21 @@ HUB_PORT=$(free_port)
 MOCK_PORT=$(free_port)
 export HUB_CONF=$HUB_HOME/etc/hub.conf
 export HUB_THREADS=${HUB_THREADS:-16}
-# short upstream time bounds so the timeout tests end quickly
+export IDP_PORT
+IDP_PORT=$(free_port)
+# short upstream time bounds so the timeout tests end quickly; the test IdP for OAuth tokens on
+# the API and for the pages' OIDC sign-in; all three sign-in modes on
 export HUB_EXTRA_CONF="first_byte_timeout_ms = 2000
-idle_timeout_ms = 5000"
+idle_timeout_ms = 5000
+jwt_jwks_uri = http://127.0.0.1:$IDP_PORT/jwks
+jwt_issuer = http://127.0.0.1:$IDP_PORT
+jwt_audience = hub-api
+jwt_user_claim = preferred_username
+jwt_team_claim = team
+jwt_algs = RS256,ES256
+jwt_cache_seconds = 2
+admin_auth = local,oidc,webserver
+role_map = hub-admins=admin,hub-viewers=viewer"
 export JSON_SUITE=${JSON_SUITE:-$SRC/../shared/data/JSONTestSuite/test_parsing}
 export PYTHONPATH=$SRC/tests/integration
 export PYTHONDONTWRITEBYTECODE=1
@@ -43,6 +55,8 @@ FAIL=0
 
 cleanup() {
     [ -f "$HUB_HOME/run/mock.pid" ] && kill "$(cat "$HUB_HOME/run/mock.pid")" 2>/dev/null
+    [ -f "$HUB_HOME/run/idp.pid" ] && kill "$(cat "$HUB_HOME/run/idp.pid")" 2>/dev/null
+    bash "$SRC/tests/apache/stop.sh" >/dev/null 2>&1
     bash "$SRC/deploy/quickstart.sh" stop >/dev/null 2>&1
     if [ "$KEEP" = 1 ]; then echo "kept $HUB_HOME"; else rm -rf "$HUB_HOME"; fi
 }
@@ -96,10 +110,19 @@ if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
     echo "installing nodejs and npm"
     (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm) >"$OUT/apt-node.log" 2>&1
 fi
-if [ ! -d "$SRC/tests/node/node_modules/openai" ] || [ ! -d "$SRC/tests/node/node_modules/@anthropic-ai/sdk" ]; then
+need_npm=0
+for m in openai @anthropic-ai/sdk oauth2-mock-server playwright-core; do
+    [ -d "$SRC/tests/node/node_modules/$m" ] || need_npm=1
+done
+if [ "$need_npm" = 1 ]; then
     (cd "$SRC/tests/node" && npm install --no-audit --no-fund --silent) >"$OUT/npm.log" 2>&1 ||
         { echo "not ok - npm install of the SDK test clients"; tail -20 "$OUT/npm.log"; FAIL=$((FAIL + 1)); }
 fi
+
+# --- the test identity provider (outside the company network: simulated), before the hub
+mkdir -p "$HUB_HOME/run"
+node "$SRC/tests/node/idp.mjs" --port "$IDP_PORT" --pidfile "$HUB_HOME/run/idp.pid" >"$OUT/idp.log" 2>&1 &
+for _ in $(seq 1 100); do grep -q listening "$OUT/idp.log" 2>/dev/null && break; sleep 0.1; done
 
 # --- the set-up, exactly as a user runs it
 echo "== quickstart (HUB_HOME=$HUB_HOME, port $HUB_PORT${HUB_CONFIGURE_FLAGS:+, $HUB_CONFIGURE_FLAGS})"
@@ -117,10 +140,13 @@ check "quickstart prints the API URL, the demo key and HUB_CONF" \
 # --- unit tests
 make -C "$HUB_HOME/build/tests" check TESTS= >"$OUT/unit-build.log" 2>&1 ||
     { echo "not ok - unit tests build"; tail -20 "$OUT/unit-build.log"; FAIL=$((FAIL + 1)); }
-for t in test_crypto test_apikey test_core test_config_spool test_xl_anthropic_out test_xl_anthropic_in test_xl_gemini test_xl_aigne; do
+for t in test_crypto test_apikey test_core test_config_spool test_xl_anthropic_out test_xl_anthropic_in test_xl_gemini test_xl_aigne test_web; do
     run_tap "unit/$t" "$HUB_HOME/build/tests/unit/$t"
 done
 run_tap unit/test_json "$HUB_HOME/build/tests/unit/test_json" "$JSON_SUITE"
+# the database-backed web tests (sessions, throttling, audit chain) on the test MariaDB
+HUB_TEST_DB_SOCKET=$HUB_HOME/run/mysqld.sock HUB_TEST_DB_USER=root HUB_TEST_DB_NAME=hub \
+    run_tap unit/test_web2 "$HUB_HOME/build/tests/unit/test_web2"
 check "make checksrc (no banned calls)" make -C "$HUB_HOME/build" checksrc
 # the unit tests once more under ASan + UBSan when the main build has no sanitizers
 # (tests/run.sh --sanitizers runs everything, integration included, under them)
@@ -128,7 +154,7 @@ if [ -z "${HUB_CONFIGURE_FLAGS:-}" ]; then
     mkdir -p "$HUB_HOME/build-asan"
     if (cd "$HUB_HOME/build-asan" && "$SRC/configure" --enable-sanitizers && make -C lib &&
         make -C tests check TESTS=) >"$OUT/asan-build.log" 2>&1; then
-        for t in test_crypto test_apikey test_core test_config_spool test_xl_anthropic_out test_xl_anthropic_in test_xl_gemini test_xl_aigne; do
+        for t in test_crypto test_apikey test_core test_config_spool test_xl_anthropic_out test_xl_anthropic_in test_xl_gemini test_xl_aigne test_web; do
             run_tap "asan/unit/$t" env ASAN_OPTIONS=detect_leaks=1 "$HUB_HOME/build-asan/tests/unit/$t"
         done
         run_tap asan/unit/test_json env ASAN_OPTIONS=detect_leaks=1 "$HUB_HOME/build-asan/tests/unit/test_json" "$JSON_SUITE"
@@ -148,11 +174,25 @@ run_tap api python3 "$SRC/tests/integration/test_api.py"
 run_tap providers python3 "$SRC/tests/integration/test_providers.py"
 run_tap inbound python3 "$SRC/tests/integration/test_inbound.py"
 run_tap anthropic_sdk node "$SRC/tests/node/anthropic_sdk.test.mjs"
+run_tap oidc node "$SRC/tests/node/oidc.test.mjs"
 run_tap openai_sdk node "$SRC/tests/node/openai_sdk.test.mjs"
 run_tap jsonsuite python3 "$SRC/tests/integration/test_jsonsuite.py"
 run_tap crypto_rotation python3 "$SRC/tests/integration/test_keys_rotation.py"
 run_tap hubctl python3 "$SRC/tests/integration/test_hubctl.py"
 run_tap hubctl_routing python3 "$SRC/tests/integration/test_hubctl_routing.py"
+run_tap hubctl_audit python3 "$SRC/tests/integration/test_hubctl_audit.py"
+# --- the gateway behind Apache httpd (deploy/apache/): private instances on free ports, run as
+# www-data (start.sh shares hub.conf and the master key with www-data at 0640)
+export APACHE_PORT APACHE_FCGID_PORT
+APACHE_PORT=$(free_port)
+APACHE_FCGID_PORT=$(free_port)
+if bash "$SRC/tests/apache/start.sh" proxy >"$OUT/apache-start.log" 2>&1 &&
+    bash "$SRC/tests/apache/start.sh" fcgid >>"$OUT/apache-start.log" 2>&1; then
+    run_tap apache python3 "$SRC/tests/integration/test_apache.py"
+else
+    echo "not ok - Apache instances for the tests"; tail -20 "$OUT/apache-start.log"; FAIL=$((FAIL + 1))
+fi
+bash "$SRC/tests/apache/stop.sh" >/dev/null 2>&1
 run_tap db_outage python3 "$SRC/tests/integration/test_outage.py"
 run_tap shutdown python3 "$SRC/tests/integration/test_shutdown.py"
 

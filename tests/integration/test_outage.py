@@ -82,6 +82,9 @@ def drained():
 
 
 wait_for(drained, timeout=30)
+# the final record of the last requests may still be in the spool's active file (≤ 100 ms)
+wait_for(lambda: int(sql(f"SELECT COUNT(*) FROM usage_log WHERE ts >= '{t_start}' "
+                         "AND outcome = 'pending'")[0][0]) == 0, timeout=10)
 rows = int(sql(f"SELECT COUNT(*) FROM usage_log WHERE ts >= '{t_start}'")[0][0])
 pending = int(sql(f"SELECT COUNT(*) FROM usage_log WHERE ts >= '{t_start}' AND outcome = 'pending'")[0][0])
 ids = ",".join(f"'{r}'" for r in ok_ids)

@@ -1,0 +1,40 @@
+/*
+ * keyops.h — what keys.cgi (service keys, admins) and tokens.cgi (personal tokens, every
+ * user) share: creating a key in one transaction with its audit row and showing its secret
+ * exactly once, revoking a key, and a key's status in SQL.
+ */
+#ifndef KEYOPS_H
+#define KEYOPS_H
+
+#include "page.h"
+
+#include "hub_error.h"
+#include "hub_ops.h"
+
+/* A key's status column: active, revoked or expired (table alias k). */
+#define KO_STATUS_SQL                                                                              \
+    "CASE WHEN k.revoked_at IS NOT NULL THEN 'revoked' "                                           \
+    "WHEN k.expires_at IS NOT NULL AND k.expires_at <= UTC_TIMESTAMP(3) THEN 'expired' "           \
+    "ELSE 'active' END"
+
+/*
+ * Creates the key ks (already checked by the caller; owner and team are names for the audit
+ * row, team may be NULL) and answers with the page that shows the secret once (200, with a
+ * "Done" link to back_rel under the admin base). Returns HUB_OK then. HUB_EINVAL when a key
+ * of that name exists: nothing was sent, p->err says why (the caller re-shows its form).
+ * Anything else: an error page was sent.
+ */
+hub_err ko_create(pg *p, const hub_key_spec *ks, const char *owner, const char *team,
+                  const char *back_rel);
+
+/*
+ * Revokes key id when it belongs to only_user (0: any owner) and has kind (NULL: any). An
+ * already revoked key is left as it is. true when done (nothing sent: the caller redirects);
+ * false after an error page (404 when there is no such key for this user).
+ */
+bool ko_revoke(pg *p, long long id, long long only_user, const char *kind);
+
+/* The badge kind for a status: ok (active), off (revoked), warn (expired). */
+const char *ko_badge(const char *status);
+
+#endif

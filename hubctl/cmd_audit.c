@@ -1,0 +1,207 @@
+/*
+ * cmd_audit.c — "hubctl audit verify|list": checking and reading the hash-chained audit log
+ * that every change through the admin pages or hubctl appends to (hub_audit.h).
+ *
+ * verify recomputes the chain (hub_audit_verify) and names the first row that does not
+ * match: an edited, deleted or reordered row breaks the chain from that point. list shows
+ * the latest rows, oldest first, as a table or as JSON (the stored before/after values are
+ * embedded as JSON when they are valid JSON, else as strings).
+ */
+#include "hubctl.h"
+
+#include "hub_audit.h"
+#include "hub_json.h"
+
+#include <getopt.h>
+#include <string.h>
+
+#define LIST_DEFAULT 50
+#define LIST_MAX     100000
+
+static const char VERIFY_HELP[] =
+    "usage: hubctl audit verify\n\n"
+    "Recomputes the hash chain of the audit log. Prints \"audit log intact: N rows\" and\n"
+    "exits 0, or \"audit log broken at row ID: REASON\" and exits 1 when a row was edited,\n"
+    "deleted or reordered (ID is the first row whose hash does not match).\n";
+
+static const char LIST_HELP[] =
+    "usage: hubctl audit list [--limit N] [--actor ACTOR] [--format table|json]\n\n"
+    "Shows the latest audit rows, oldest first: id, time (UTC), actor (\"hubctl:<OS user>\" or\n"
+    "the page user), via (hubctl, pages), action, target and the values before and after\n"
+    "(secrets appear only as \"" HC_SEALED "\", API keys only as their display prefix).\n\n"
+    "  --limit N         the latest N rows (1-100000, default 50)\n"
+    "  --actor ACTOR     only the rows of this actor (exact match)\n"
+    "  --format FMT      table (default) or json\n"
+    "  --help            show this help\n";
+
+static const char SQL_LIST[] =
+    "SELECT id, DATE_FORMAT(ts, '%Y-%m-%d %H:%i:%s'), actor, via, action, target_type, "
+    "target, before_json, after_json FROM audit_log WHERE (? IS NULL OR actor = ?) "
+    "ORDER BY id DESC LIMIT ?";
+
+#define NCOLS 9
+
+static int audit_verify(hubctl *h, int argc, char **argv)
+{
+    int status = HC_EXIT_FAIL;
+    hc_pos pos;
+    long long rows = 0, bad = 0;
+    char msg[512] = "";
+    if (!hc_simple_args(argc, argv, "audit verify", VERIFY_HELP, 0, "", &pos, &status))
+        return status;
+    hub_db *db = hc_db(h);
+    if (db == NULL)
+        return HC_EXIT_FAIL;
+    if (hub_audit_verify(db, &rows, &bad, msg, sizeof(msg))) {
+        printf("audit log intact: %lld rows\n", rows);
+        return HC_EXIT_OK;
+    }
+    if (bad > 0) {
+        /* hub_audit_verify's message may itself begin with "row ID: " */
+        char lead[48];
+        const char *why = msg;
+        int n = snprintf(lead, sizeof(lead), "row %lld: ", bad);
+        if (n > 0 && strncmp(why, lead, (size_t)n) == 0)
+            why += n;
+        printf("audit log broken at row %lld: %s\n", bad, why[0] != '\0' ? why : "hash mismatch");
+    } else
+        hc_err("cannot verify the audit log: %s", msg[0] != '\0' ? msg : hub_db_error(db));
+    return HC_EXIT_FAIL;
+}
+
+/* Appends "key":value to b: value embedded when it is valid JSON, else as a string. */
+static bool put_json_value(hub_buf *b, const char *key, const char *value)
+{
+    char err[128];
+    if (!hub_buf_printf(b, ",\"%s\":", key))
+        return false;
+    if (value == NULL)
+        return hub_buf_puts(b, "null");
+    if (hub_json_validate(value, strlen(value), HUB_JSON_DEFAULT_DEPTH, err, sizeof(err)))
+        return hub_buf_puts(b, value);
+    return hub_buf_json_str(b, value);
+}
+
+/* Prints rows r (newest first) as a JSON array, oldest first. */
+static bool print_json(const hub_dbres *r)
+{
+    static const char *const KEYS[] = {"ts", "actor", "via", "action", "target_type", "target"};
+    bool rc = false;
+    hub_buf b;
+    hub_buf_init(&b, 0);
+    if (!hub_buf_puts(&b, "["))
+        goto end;
+    for (int i = r->nrows - 1; i >= 0; i--) {
+        if (!hub_buf_printf(&b, "%s\n  {\"id\":%lld", i == r->nrows - 1 ? "" : ",",
+                            hub_dbres_int(r, i, 0, 0)))
+            goto end;
+        for (int k = 0; k < 6; k++) {
+            const char *v = hub_dbres_get(r, i, 1 + k);
+            if (!hub_buf_printf(&b, ",\"%s\":", KEYS[k]) ||
+                !(v != NULL ? hub_buf_json_str(&b, v) : hub_buf_puts(&b, "null")))
+                goto end;
+        }
+        if (!put_json_value(&b, "before", hub_dbres_get(r, i, 7)) ||
+            !put_json_value(&b, "after", hub_dbres_get(r, i, 8)) || !hub_buf_puts(&b, "}"))
+            goto end;
+    }
+    if (!hub_buf_puts(&b, r->nrows > 0 ? "\n]\n" : "]\n"))
+        goto end;
+    fwrite(b.data, 1, b.len, stdout);
+    rc = true;
+end:
+    if (!rc)
+        hc_err("out of memory while building the JSON list");
+    hub_buf_free(&b);
+    return rc;
+}
+
+/* Prints rows r (newest first) as a table, oldest first. */
+static bool print_table(const hub_dbres *r)
+{
+    static const char *const HEADS[NCOLS] = {"ID",   "TIME_UTC", "ACTOR",  "VIA",  "ACTION",
+                                             "TYPE", "TARGET",   "BEFORE", "AFTER"};
+    hc_table t;
+    hc_table_init(&t, NCOLS, HEADS, 0x1u);
+    for (int i = r->nrows - 1; i >= 0; i--) {
+        const char *row[NCOLS];
+        for (int c = 0; c < NCOLS; c++)
+            row[c] = hub_dbres_get(r, i, c);
+        hc_table_add(&t, row);
+    }
+    bool ok = hc_table_print(&t, stdout);
+    if (!ok)
+        hc_err("out of memory while building the table");
+    hc_table_free(&t);
+    return ok;
+}
+
+static int audit_list(hubctl *h, int argc, char **argv)
+{
+    static const char CMD[] = "audit list";
+    static const struct option OPTS[] = {
+        {"limit", required_argument, NULL, 'n'},
+        {"actor", required_argument, NULL, 'a'},
+        {"format", required_argument, NULL, 'f'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int status = HC_EXIT_USAGE;
+    hc_pos pos = {0};
+    const char *limit_s = NULL, *actor = NULL, *format = "table";
+    long limit = LIST_DEFAULT;
+    hub_dbres r = {0};
+
+    hc_getopt_reset();
+    for (;;) {
+        int c = getopt_long(argc, argv, "-:h", OPTS, NULL);
+        if (c == -1)
+            break;
+        switch (c) {
+        case 1:
+            hc_pos_add(&pos, optarg);
+            break;
+        case 'n':
+            limit_s = optarg;
+            break;
+        case 'a':
+            actor = optarg;
+            break;
+        case 'f':
+            format = optarg;
+            break;
+        case 'h':
+            fputs(LIST_HELP, stdout);
+            return HC_EXIT_OK;
+        default:
+            return hc_bad_option(CMD, argv, c);
+        }
+    }
+    hc_pos_rest(&pos, argc, argv);
+    if (!hc_pos_expect(&pos, 0, CMD, "", &status))
+        return status;
+    if (limit_s != NULL && !hc_parse_int(limit_s, 1, LIST_MAX, &limit))
+        return hc_usage(CMD, "--limit must be a whole number from 1 to %d", LIST_MAX);
+    if (actor != NULL && (actor[0] == '\0' || strlen(actor) > 128))
+        return hc_usage(CMD, "--actor must be 1-128 characters");
+    bool json = strcmp(format, "json") == 0;
+    if (!json && strcmp(format, "table") != 0)
+        return hc_usage(CMD, "--format must be table or json");
+
+    hub_dbp p[3] = {DB_STR(actor), DB_STR(actor), DB_INT(limit)};
+    if (!hc_exec(h, SQL_LIST, p, 3, &r, NULL, NULL))
+        return HC_EXIT_FAIL;
+    status = (json ? print_json(&r) : print_table(&r)) ? HC_EXIT_OK : HC_EXIT_FAIL;
+    hub_dbres_free(&r);
+    return status;
+}
+
+int hc_audit_main(hubctl *h, int argc, char **argv)
+{
+    static const hc_cmd CMDS[] = {
+        {"verify", audit_verify, "check the hash chain of the audit log"},
+        {"list", audit_list, "show the latest audit rows"},
+    };
+    return hc_dispatch(h, "audit", "The tamper-evident audit log of every change.", CMDS,
+                       sizeof(CMDS) / sizeof(CMDS[0]), argc, argv);
+}
