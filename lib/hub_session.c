@@ -106,6 +106,10 @@ bool hub_session_create(hub_db *db, long long user_id, const char *remote_addr, 
                    DB_STR(addr[0] ? addr : NULL), DB_INT(user_id)};
     if (!hub_db_exec(db, sql_ins, p, 5, NULL, &affected, NULL) || affected != 1)
         goto end;
+    /* a new session is a sign-in, whatever the mode (local, oidc, webserver) */
+    static const char sql_last[] = "UPDATE users SET last_login_at = UTC_TIMESTAMP(3) WHERE id = ?";
+    hub_dbp pl[] = {DB_INT(user_id)};
+    hub_db_exec(db, sql_last, pl, 1, NULL, NULL, NULL);
     if (out != NULL && !hub_session_load(db, value, out))
         goto end;
     memcpy(cookie_value, value, sizeof(value));

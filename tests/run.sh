@@ -41,7 +41,8 @@ jwt_team_claim = team
 jwt_algs = RS256,ES256
 jwt_cache_seconds = 2
 admin_auth = local,oidc,webserver
-role_map = hub-admins=admin,hub-viewers=viewer"
+role_map = hub-admins=admin,hub-viewers=viewer
+webserver_groups_var = HUB_GROUPS"
 export JSON_SUITE=${JSON_SUITE:-$SRC/../shared/data/JSONTestSuite/test_parsing}
 export PYTHONPATH=$SRC/tests/integration
 export PYTHONDONTWRITEBYTECODE=1
@@ -57,6 +58,7 @@ cleanup() {
     [ -f "$HUB_HOME/run/mock.pid" ] && kill "$(cat "$HUB_HOME/run/mock.pid")" 2>/dev/null
     [ -f "$HUB_HOME/run/idp.pid" ] && kill "$(cat "$HUB_HOME/run/idp.pid")" 2>/dev/null
     bash "$SRC/tests/apache/stop.sh" >/dev/null 2>&1
+    bash "$SRC/tests/webserver-auth/stop.sh" >/dev/null 2>&1
     bash "$SRC/deploy/quickstart.sh" stop >/dev/null 2>&1
     if [ "$KEEP" = 1 ]; then echo "kept $HUB_HOME"; else rm -rf "$HUB_HOME"; fi
 }
@@ -181,6 +183,9 @@ run_tap crypto_rotation python3 "$SRC/tests/integration/test_keys_rotation.py"
 run_tap hubctl python3 "$SRC/tests/integration/test_hubctl.py"
 run_tap hubctl_routing python3 "$SRC/tests/integration/test_hubctl_routing.py"
 run_tap hubctl_audit python3 "$SRC/tests/integration/test_hubctl_audit.py"
+run_tap pages_security python3 "$SRC/tests/integration/test_pages_security.py"
+export HUB_ARTIFACTS=${HUB_ARTIFACTS:-$SRC/test-artifacts/screenshots}
+run_tap browser node "$SRC/tests/browser/pages.test.mjs"
 # --- the gateway behind Apache httpd (deploy/apache/): private instances on free ports, run as
 # www-data (start.sh shares hub.conf and the master key with www-data at 0640)
 export APACHE_PORT APACHE_FCGID_PORT
