@@ -95,13 +95,12 @@ static void rows(pg *p, const hub_dbres *r, int shown)
     pg_table_end(p);
 }
 
-static void show(pg *p)
+static void show(pg *p, int status)
 {
     static const char *const NAMES[] = {"actor", "action", "target_type", "from", "to"};
     const char *v[5];
     hub_dbres r;
-    long page = pg_page_no(p);
-    int status = 200;
+    long page = 1;
     const char *bad = NULL;
 
     for (int i = 0; i < 5; i++)
@@ -113,22 +112,11 @@ static void show(pg *p)
             status = 400;
         }
     }
-    hub_dbp q[12] = {DB_STR(v[0]),
-                     DB_STR(v[0]),
-                     DB_STR(v[1]),
-                     DB_STR(v[1]),
-                     DB_STR(v[2]),
-                     DB_STR(v[2]),
-                     DB_STR(v[3]),
-                     DB_STR(v[3]),
-                     DB_STR(v[4]),
-                     DB_STR(v[4]),
-                     DB_INT(PG_PAGE_SIZE + 1),
-                     DB_INT((page - 1) * PG_PAGE_SIZE)};
-    if (!hub_db_exec(p->db, SQL_LIST, q, 12, &r, NULL, NULL)) {
-        pg_fail_db(p);
+    hub_dbp q[10];
+    for (int i = 0; i < 5; i++)
+        q[2 * i] = q[2 * i + 1] = DB_STR(v[i]);
+    if (!pg_list(p, SQL_LIST, q, 10, &page, &r))
         return;
-    }
     pg_begin(p, "Audit log");
     hub_html_raw(&p->body, "<h1>Audit log</h1>\n");
     if (bad != NULL)
@@ -136,25 +124,15 @@ static void show(pg *p)
     if (pg_arg(p, "verify") != NULL)
         verify(p);
     form(p, v);
-    rows(p, &r, r.nrows > PG_PAGE_SIZE ? PG_PAGE_SIZE : r.nrows);
-    hub_buf qs;
-    hub_buf_init(&qs, 0);
-    for (int i = 0; i < 5; i++) {
-        if (v[i] == NULL)
-            continue;
-        hub_buf_printf(&qs, "%s%s=", qs.len > 0 ? "&" : "", NAMES[i]);
-        hub_cgi_urlencode(&qs, v[i]);
-    }
-    pg_pager(p, qs.len > 0 ? qs.data : "", page, r.nrows > PG_PAGE_SIZE);
-    hub_buf_free(&qs);
+    rows(p, &r, pg_shown(&r));
+    pg_pager_filters(p, NULL, NAMES, v, 5, page, r.nrows > PG_PAGE_SIZE);
     hub_dbres_free(&r);
     pg_send(p, status);
 }
 
 int main(void)
 {
-    pg p;
-    if (pg_start(&p, "audit.cgi", "audit", false) && pg_auth(&p, "viewer", NULL))
-        show(&p);
-    return pg_finish(&p);
+    static const pg_app APP = {
+        .program = "audit.cgi", .active = "audit", .read_role = "viewer", .list = show};
+    return pg_run(&APP);
 }

@@ -1,5 +1,6 @@
 /*
- * keyops.c — creating and revoking API keys for keys.cgi and tokens.cgi (see keyops.h).
+ * keyops.c — creating and revoking API keys for keys.cgi and tokens.cgi, and the limits
+ * their forms share (see keyops.h).
  *
  * The secret is generated, hashed and stored inside one transaction with the audit row; it
  * is rendered only after the commit succeeded, on the answer to the POST that created it
@@ -119,6 +120,40 @@ bool ko_revoke(pg *p, long long id, long long only_user, const char *kind)
     }
     hub_dbres_free(&r);
     return ok && pg_tx_commit(p);
+}
+
+void ko_post(pg *p, void (*create)(pg *p), long long only_user, const char *kind,
+             const char *program, const char *what)
+{
+    const char *action = pg_in(p, "action");
+    long long id = 0;
+    char msg[80];
+    if (action != NULL && strcmp(action, "create") == 0) {
+        create(p);
+    } else if (action != NULL && strcmp(action, "revoke") == 0) {
+        snprintf(msg, sizeof(msg), "The form did not say which %s.", what);
+        if (!pg_id(p, "id", &id))
+            pg_fail(p, 400, msg);
+        else if (ko_revoke(p, id, only_user, kind))
+            pg_redirect_done(p, program, 0, "revoked");
+    } else {
+        pg_fail(p, 400, "Unknown action.");
+    }
+}
+
+const char *ko_limits_from_form(const pg *p, hub_key_spec *ks)
+{
+    const char *days_s = pg_in(p, "expires_days");
+    long days = 0;
+    ks->models = pg_in(p, "models");
+    if (ks->models != NULL && !hub_globs_ok(ks->models))
+        return "Allowed models must be comma-separated globs of A-Z a-z 0-9 . _ : @ / * ? - "
+               "(no spaces).";
+    if (days_s != NULL && !hub_int_ok(days_s, 1, HUB_KEY_DAYS_MAX, &days))
+        return "Expires after must be a whole number of days, 1-36500.";
+    if (days_s != NULL)
+        ks->expires_days = days;
+    return NULL;
 }
 
 const char *ko_badge(const char *status)

@@ -1,7 +1,7 @@
 /*
  * keyops.h — what keys.cgi (service keys, admins) and tokens.cgi (personal tokens, every
- * user) share: creating a key in one transaction with its audit row and showing its secret
- * exactly once, revoking a key, and a key's status in SQL.
+ * user) share: the limits of the key forms, creating a key in one transaction with its audit
+ * row and showing its secret exactly once, revoking a key, and a key's status in SQL.
  */
 #ifndef KEYOPS_H
 #define KEYOPS_H
@@ -33,6 +33,18 @@ hub_err ko_create(pg *p, const hub_key_spec *ks, const char *owner, const char *
  * false after an error page (404 when there is no such key for this user).
  */
 bool ko_revoke(pg *p, long long id, long long only_user, const char *kind);
+
+/* Reads the limits a key form shares (fields models and expires_days) into ks: NULL, or
+ * what is wrong with them (a static message). */
+const char *ko_limits_from_form(const pg *p, hub_key_spec *ks);
+
+/*
+ * The POST of keys.cgi and tokens.cgi: action=create runs create; action=revoke revokes the
+ * key of field id (ko_revoke with only_user and kind) and redirects to program?done=revoked;
+ * what names a key in messages ("key", "token").
+ */
+void ko_post(pg *p, void (*create)(pg *p), long long only_user, const char *kind,
+             const char *program, const char *what);
 
 /* The badge kind for a status: ok (active), off (revoked), warn (expired). */
 const char *ko_badge(const char *status);

@@ -31,7 +31,6 @@ static const char SQL_LIST[] =
     "ORDER BY k.created_at DESC, k.id DESC LIMIT ? OFFSET ?";
 static const char SQL_USER[] = "SELECT id, team_id, disabled FROM users WHERE name = ?";
 static const char SQL_TEAM[] = "SELECT id FROM teams WHERE name = ?";
-static const char SQL_TEAM_NAME[] = "SELECT name FROM teams WHERE id = ?";
 
 static const char *const DONE[] = {"revoked", "The key was revoked. The gateway refuses it now.",
                                    NULL};
@@ -59,7 +58,7 @@ static void filters(pg *p, const char *status, const char *kind, const char *use
                            "</form>\n");
 }
 
-static void show_list(pg *p)
+static void show_list(pg *p, int http_status)
 {
     static const char *const HEADS[] = {
         "Name",   "Key",       "Kind",          "Owner",           "Team",   "App",
@@ -69,7 +68,7 @@ static void show_list(pg *p)
     const char *kind = allowed(pg_arg(p, "kind"), KINDS, 3);
     const char *user = pg_arg(p, "user");
     const char *q = pg_arg(p, "q");
-    long page = pg_page_no(p);
+    long page = 1;
     bool admin = pg_role(p, "admin");
     char prefix[40];
 
@@ -77,22 +76,10 @@ static void show_list(pg *p)
         user = NULL;
     if (q != NULL && q[0] == '\0')
         q = NULL;
-    hub_dbp qp[12] = {DB_STR(user),
-                      DB_STR(user),
-                      DB_STR(kind),
-                      DB_STR(kind),
-                      DB_STR(q),
-                      DB_STR(q),
-                      DB_STR(status),
-                      DB_STR(status),
-                      DB_STR(status),
-                      DB_STR(status),
-                      DB_INT(PG_PAGE_SIZE + 1),
-                      DB_INT((page - 1) * PG_PAGE_SIZE)};
-    if (!hub_db_exec(p->db, SQL_LIST, qp, 12, &r, NULL, NULL)) {
-        pg_fail_db(p);
+    hub_dbp qp[10] = {DB_STR(user), DB_STR(user),   DB_STR(kind),   DB_STR(kind),   DB_STR(q),
+                      DB_STR(q),    DB_STR(status), DB_STR(status), DB_STR(status), DB_STR(status)};
+    if (!pg_list(p, SQL_LIST, qp, 10, &page, &r))
         return;
-    }
     pg_begin(p, "API keys");
     hub_html_raw(&p->body, "<h1>API keys</h1>\n");
     pg_done_notice(p, DONE);
@@ -103,7 +90,7 @@ static void show_list(pg *p)
                         p->self);
     filters(p, status, kind, user, q);
     pg_table_begin(p, HEADS, admin ? 12 : 11);
-    int shown = r.nrows > PG_PAGE_SIZE ? PG_PAGE_SIZE : r.nrows;
+    int shown = pg_shown(&r);
     for (int i = 0; i < shown; i++) {
         const char *st = hub_dbres_get(&r, i, 11);
         snprintf(prefix, sizeof(prefix), "%s…", hub_dbres_get(&r, i, 2));
@@ -129,20 +116,11 @@ static void show_list(pg *p)
     if (shown == 0)
         pg_empty_row(p, admin ? 12 : 11, "No keys match.");
     pg_table_end(p);
-    hub_buf qs;
-    hub_buf_init(&qs, 0);
     const char *names[4] = {"status", "kind", "user", "q"};
     const char *vals[4] = {status, kind, user, q};
-    for (int i = 0; i < 4; i++) {
-        if (vals[i] == NULL)
-            continue;
-        hub_buf_printf(&qs, "%s%s=", qs.len > 0 ? "&" : "", names[i]);
-        hub_cgi_urlencode(&qs, vals[i]);
-    }
-    pg_pager(p, qs.len > 0 ? qs.data : "", page, r.nrows > PG_PAGE_SIZE);
-    hub_buf_free(&qs);
+    pg_pager_filters(p, NULL, names, vals, 4, page, r.nrows > PG_PAGE_SIZE);
     hub_dbres_free(&r);
-    pg_send(p, 200);
+    pg_send(p, http_status);
 }
 
 static void show_new(pg *p, int status)
@@ -182,36 +160,16 @@ static void show_new(pg *p, int status)
     pg_send(p, status);
 }
 
-static void refuse(pg *p, int status, const char *msg)
-{
-    pg_tx_rollback(p);
-    pg_set_err(p, msg);
-    show_new(p, status);
-}
-
-/* Looks up a user or team; false after answering on a DB error. */
-static bool lookup(pg *p, const char *sql, const char *name, hub_dbres *r)
-{
-    hub_dbp q[1] = {DB_STR(name)};
-    if (!hub_db_exec(p->db, sql, q, 1, r, NULL, NULL)) {
-        pg_fail_db(p);
-        return false;
-    }
-    return true;
-}
-
 static void do_create(pg *p)
 {
     hub_key_spec ks = {.kind = "service", .expires_days = -1, .created_by = p->s.user};
     const char *user = pg_in(p, "user"), *team = pg_in(p, "team");
     char eps[64] = "";
     char team_name[129] = "";
-    hub_dbres ur = {0}, tr = {0};
-    long days = 0;
+    hub_dbres ur = {0};
 
     ks.name = pg_in(p, "name");
     ks.app = pg_in(p, "app");
-    ks.models = pg_in(p, "models");
     for (int i = 0; i < HUB_NENDPOINTS; i++) {
         char field[32];
         snprintf(field, sizeof(field), "ep_%s", HUB_ENDPOINTS[i]);
@@ -229,83 +187,54 @@ static void do_create(pg *p)
         why = "That is not a team name.";
     else if (ks.app != NULL && !hub_name_ok(ks.app, 128, HUB_CHARS_APP))
         why = "The app must be 1-128 characters of A-Z a-z 0-9 . _ : @ / -.";
-    else if (ks.models != NULL && !hub_globs_ok(ks.models))
-        why = "Allowed models must be comma-separated globs of A-Z a-z 0-9 . _ : @ / * ? - "
-              "(no spaces).";
-    else if (pg_in(p, "expires_days") != NULL &&
-             !hub_int_ok(pg_in(p, "expires_days"), 1, HUB_KEY_DAYS_MAX, &days))
-        why = "Expires after must be a whole number of days, 1-36500.";
+    else
+        why = ko_limits_from_form(p, &ks);
     if (why != NULL) {
-        refuse(p, 400, why);
+        pg_refuse(p, 400, why, show_new);
         return;
     }
-    if (pg_in(p, "expires_days") != NULL)
-        ks.expires_days = days;
-    if (!lookup(p, SQL_USER, user, &ur))
+    hub_dbp uq[1] = {DB_STR(user)};
+    if (!pg_exec(p, SQL_USER, uq, 1, &ur))
         return;
     if (ur.nrows == 0 || hub_dbres_int(&ur, 0, 2, 0) != 0) {
-        refuse(p, 400,
-               ur.nrows == 0 ? "There is no user with that name."
-                             : "That user is disabled; enable the user first.");
+        pg_refuse(p, 400,
+                  ur.nrows == 0 ? "There is no user with that name."
+                                : "That user is disabled; enable the user first.",
+                  show_new);
         goto end;
     }
     ks.user_id = hub_dbres_int(&ur, 0, 0, 0);
     ks.team_id = hub_dbres_int(&ur, 0, 1, 0);
     if (team != NULL) {
-        if (!lookup(p, SQL_TEAM, team, &tr))
+        if (!pg_lookup_id(p, SQL_TEAM, team, &ks.team_id))
             goto end;
-        if (tr.nrows == 0) {
-            refuse(p, 400, "There is no team with that name.");
+        if (ks.team_id == 0) {
+            pg_refuse(p, 400, "There is no team with that name.", show_new);
             goto end;
         }
-        ks.team_id = hub_dbres_int(&tr, 0, 0, 0);
         snprintf(team_name, sizeof(team_name), "%s", team);
-    } else if (ks.team_id != 0) {
-        hub_dbres n;
-        hub_dbp q[1] = {DB_INT(ks.team_id)};
-        if (!hub_db_exec(p->db, SQL_TEAM_NAME, q, 1, &n, NULL, NULL)) {
-            pg_fail_db(p);
-            goto end;
-        }
-        snprintf(team_name, sizeof(team_name), "%s",
-                 hub_dbres_get(&n, 0, 0) ? hub_dbres_get(&n, 0, 0) : "");
-        hub_dbres_free(&n);
+    } else if (ks.team_id != 0 && !pg_team_name(p, ks.team_id, team_name, sizeof(team_name))) {
+        goto end;
     }
     if (ko_create(p, &ks, user, team_name[0] ? team_name : NULL, "keys.cgi") == HUB_EINVAL)
-        refuse(p, 409, p->err);
+        pg_refuse(p, 409, p->err, show_new);
 end:
     hub_dbres_free(&ur);
-    hub_dbres_free(&tr);
 }
 
 static void post(pg *p)
 {
-    const char *action = pg_in(p, "action");
-    long long id = 0;
-    if (action != NULL && strcmp(action, "create") == 0) {
-        do_create(p);
-    } else if (action != NULL && strcmp(action, "revoke") == 0) {
-        if (!pg_id(p, "id", &id))
-            pg_fail(p, 400, "The form did not say which key.");
-        else if (ko_revoke(p, id, 0, NULL))
-            pg_redirect(p, "keys.cgi?done=revoked");
-    } else {
-        pg_fail(p, 400, "Unknown action.");
-    }
+    ko_post(p, do_create, 0, NULL, "keys.cgi", "key");
 }
 
 int main(void)
 {
-    pg p;
-    if (pg_start(&p, "keys.cgi", "keys", true) && pg_auth(&p, "viewer", "admin")) {
-        if (pg_is_post(&p))
-            post(&p);
-        else if (pg_arg(&p, "new") != NULL && pg_role(&p, "admin"))
-            show_new(&p, 200);
-        else if (pg_arg(&p, "new") != NULL)
-            pg_fail(&p, 403, "You do not have access to this page.");
-        else
-            show_list(&p);
-    }
-    return pg_finish(&p);
+    static const pg_app APP = {.program = "keys.cgi",
+                               .active = "keys",
+                               .read_role = "viewer",
+                               .write_role = "admin",
+                               .post = post,
+                               .new_fn = show_new,
+                               .list = show_list};
+    return pg_run(&APP);
 }

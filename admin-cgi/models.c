@@ -36,9 +36,6 @@ static const char SQL_LOCK[] =
     "FOR UPDATE";
 static const char SQL_PROVIDER[] = "SELECT name FROM providers WHERE id = ?";
 static const char SQL_ROW[] = "SELECT id FROM models WHERE name = ? AND provider_id = ? FOR UPDATE";
-static const char SQL_OTHERS[] =
-    "SELECT p.name, m.kind, m.priority FROM models m JOIN providers p ON p.id = m.provider_id "
-    "WHERE m.name = ? AND m.provider_id <> ? ORDER BY m.priority, p.name FOR UPDATE";
 static const char SQL_INSERT[] = "INSERT INTO models (name, provider_id, upstream_model, kind, "
                                  "priority, fallbacks) VALUES (?, ?, ?, ?, ?, ?)";
 static const char SQL_UPDATE[] = "UPDATE models SET upstream_model = ?, kind = ?, priority = ?, "
@@ -55,12 +52,6 @@ static const char *const DONE[] = {
     "enabled", "The route is enabled.",  "disabled", "The route is disabled.",
     "removed", "The route was removed.", NULL,
 };
-
-static bool kind_ok(const char *k)
-{
-    return k != NULL &&
-           (strcmp(k, "chat") == 0 || strcmp(k, "embedding") == 0 || strcmp(k, "image") == 0);
-}
 
 /* The route fields shared by the add and edit forms. */
 static void route_fields(pg *p, const char *upstream, const char *kind, const char *priority,
@@ -84,16 +75,12 @@ static void show_list(pg *p, int status)
     static const char *const HEADS[] = {"Name",     "Provider",  "Upstream model", "Kind",
                                         "Priority", "Fallbacks", "Status"};
     hub_dbres r, prov;
-    long page = pg_page_no(p);
-    hub_dbp q[2] = {DB_INT(PG_PAGE_SIZE + 1), DB_INT((page - 1) * PG_PAGE_SIZE)};
+    long page = 1;
 
-    if (!hub_db_exec(p->db, SQL_LIST, q, 2, &r, NULL, NULL)) {
-        pg_fail_db(p);
+    if (!pg_list(p, SQL_LIST, NULL, 0, &page, &r))
         return;
-    }
-    if (!hub_db_exec(p->db, SQL_PROVIDERS, NULL, 0, &prov, NULL, NULL)) {
+    if (!pg_exec(p, SQL_PROVIDERS, NULL, 0, &prov)) {
         hub_dbres_free(&r);
-        pg_fail_db(p);
         return;
     }
     pg_begin(p, "Models");
@@ -101,11 +88,9 @@ static void show_list(pg *p, int status)
                     "<h1>Models</h1>\n<p class=\"tabs\"><strong>Routes</strong> · "
                     "<a href=\"%s?view=prices\">Prices</a></p>\n",
                     p->self);
-    pg_done_notice(p, DONE);
-    if (p->err[0] != '\0')
-        pg_error_notice(p, NULL);
+    pg_notices(p, DONE);
     pg_table_begin(p, HEADS, 7);
-    int shown = r.nrows > PG_PAGE_SIZE ? PG_PAGE_SIZE : r.nrows;
+    int shown = pg_shown(&r);
     for (int i = 0; i < shown; i++) {
         bool on = hub_dbres_int(&r, i, 7, 0) != 0;
         hub_html_printf(&p->body, "<tr><td><a href=\"%s?id=%lld\">%s</a></td>", p->self,
@@ -136,25 +121,15 @@ static void show_list(pg *p, int status)
 static void show_route(pg *p, long long id, int status)
 {
     hub_dbres r;
-    hub_dbp q[1] = {DB_INT(id)};
-    if (!hub_db_exec(p->db, SQL_ONE, q, 1, &r, NULL, NULL)) {
-        pg_fail_db(p);
+    if (!pg_row(p, SQL_ONE, id, &r, "There is no such model route."))
         return;
-    }
-    if (r.nrows == 0) {
-        hub_dbres_free(&r);
-        pg_fail(p, 404, "There is no such model route.");
-        return;
-    }
     bool on = hub_dbres_int(&r, 0, 7, 0) != 0;
     char title[300];
     snprintf(title, sizeof(title), "%s via %s", hub_dbres_get(&r, 0, 1), hub_dbres_get(&r, 0, 2));
     pg_begin(p, title);
     hub_html_printf(&p->body, "<p class=\"crumbs\"><a href=\"%s\">Models</a></p>\n<h1>%s</h1>\n",
                     p->self, title);
-    pg_done_notice(p, DONE);
-    if (p->err[0] != '\0')
-        pg_error_notice(p, NULL);
+    pg_notices(p, DONE);
     hub_html_printf(&p->body, "<p>Status: <span class=\"badge badge-%s\">%s</span></p>\n",
                     on ? "ok" : "off", on ? "enabled" : "disabled");
     pg_form_open(p, "stack");
@@ -175,11 +150,8 @@ static void show_route(pg *p, long long id, int status)
 /* Re-shows the list (id 0) or route id with msg. */
 static void refuse(pg *p, long long id, int status, const char *msg)
 {
-    pg_tx_rollback(p);
-    pg_set_err(p, msg);
-    if (id == 0)
-        show_list(p, status);
-    else
+    pg_refuse(p, status, msg, id == 0 ? show_list : NULL);
+    if (id != 0)
         show_route(p, id, status);
 }
 
@@ -202,7 +174,7 @@ static const char *route_from_form(pg *p, route_in *in, bool *db_error)
     if (in->upstream != NULL && !hub_model_name_ok(in->upstream))
         return "The upstream model must be up to 191 characters of A-Z a-z 0-9 . _ : @ / - "
                "without \"..\".";
-    if (in->kind != NULL && !kind_ok(in->kind))
+    if (in->kind != NULL && !hub_model_kind_ok(in->kind))
         return "The kind must be chat, embedding or image.";
     if (pg_in(p, "priority") != NULL) {
         if (!hub_int_ok(pg_in(p, "priority"), HUB_PRIORITY_MIN, HUB_PRIORITY_MAX, &in->priority))
@@ -216,31 +188,15 @@ static const char *route_from_form(pg *p, route_in *in, bool *db_error)
     return e == HUB_OK ? NULL : p->err;
 }
 
-/* The other routes of name (not through provider pid), locked; false after answering.
- * kind must match theirs: *clash set when not. */
+/* The other routes of name (not through provider pid), locked (hub_route_others); false
+ * after answering. */
 static bool others_of(pg *p, const char *name, long long pid, hub_dbres *o)
 {
-    hub_dbp q[2] = {DB_STR(name), DB_INT(pid)};
-    if (!hub_db_exec(p->db, SQL_OTHERS, q, 2, o, NULL, NULL)) {
+    if (!hub_route_others(p->db, name, pid, o)) {
         pg_fail_db(p);
         return false;
     }
     return true;
-}
-
-static const char *kind_clash(const hub_dbres *o, const char *kind, char *msg, size_t msgsz)
-{
-    for (int i = 0; i < o->nrows; i++) {
-        const char *k = hub_dbres_get(o, i, 1);
-        if (k != NULL && strcmp(k, kind) != 0) {
-            snprintf(msg, msgsz,
-                     "This name is a %s model through %s; every route of a name "
-                     "has the same kind.",
-                     k, hub_dbres_get(o, i, 0));
-            return msg;
-        }
-    }
-    return NULL;
 }
 
 static void route_json(pg_json *j, const char *name, const char *prov, const route_in *in,
@@ -260,7 +216,7 @@ static void do_create(pg *p)
     bool dberr = false;
     long long pid = 0, mid = 0;
     hub_dbres o = {0}, r = {0};
-    char msg[300], rel[64], target[300];
+    char msg[512], target[300];
     const char *name = pg_in(p, "name");
 
     if (name == NULL || !hub_model_name_ok(name)) {
@@ -286,10 +242,8 @@ static void do_create(pg *p)
         return;
     hub_dbp pq[1] = {DB_INT(pid)};
     hub_dbp rq[2] = {DB_STR(name), DB_INT(pid)};
-    if (!hub_db_exec(p->db, SQL_PROVIDER, pq, 1, &r, NULL, NULL)) {
-        pg_fail_db(p);
+    if (!pg_exec(p, SQL_PROVIDER, pq, 1, &r))
         return;
-    }
     if (r.nrows == 0) {
         hub_dbres_free(&r);
         refuse(p, 0, 400, "There is no such provider.");
@@ -297,9 +251,8 @@ static void do_create(pg *p)
     }
     snprintf(target, sizeof(target), "%s via %s", name, hub_dbres_get(&r, 0, 0));
     hub_dbres rowr;
-    if (!hub_db_exec(p->db, SQL_ROW, rq, 2, &rowr, NULL, NULL)) {
+    if (!pg_exec(p, SQL_ROW, rq, 2, &rowr)) {
         hub_dbres_free(&r);
-        pg_fail_db(p);
         return;
     }
     bool exists = rowr.nrows > 0;
@@ -313,13 +266,8 @@ static void do_create(pg *p)
         hub_dbres_free(&r);
         return;
     }
-    if (in.upstream == NULL)
-        in.upstream = name;
-    if (in.kind == NULL)
-        in.kind = o.nrows > 0 ? hub_dbres_get(&o, 0, 1) : "chat";
-    if (!in.has_prio && o.nrows > 0)
-        in.priority = (long)hub_dbres_int(&o, o.nrows - 1, 2, 0) + 1;
-    why = kind_clash(&o, in.kind, msg, sizeof(msg));
+    hub_route_new_defaults(&o, name, &in.upstream, &in.kind, &in.priority, in.has_prio);
+    why = hub_route_kind_clash(&o, name, in.kind, msg, sizeof(msg));
     if (why != NULL) {
         hub_dbres_free(&o);
         hub_dbres_free(&r);
@@ -336,31 +284,18 @@ static void do_create(pg *p)
     if (!ok)
         pg_fail_db(p);
     else
-        ok = pg_audit(p, "model.create", "model", target, NULL, pg_json_done(&after)) &&
-             pg_tx_commit(p);
+        ok = pg_audit_commit(p, "model.create", "model", target, NULL, &after);
     pg_json_free(&after);
     hub_dbres_free(&o);
     hub_dbres_free(&r);
-    if (!ok)
-        return;
-    snprintf(rel, sizeof(rel), "models.cgi?id=%lld&done=created", mid);
-    pg_redirect(p, rel);
+    if (ok)
+        pg_redirect_done(p, "models.cgi", mid, "created");
 }
 
 /* Locks route id into *r; false after answering. */
 static bool lock_route(pg *p, long long id, hub_dbres *r)
 {
-    hub_dbp q[1] = {DB_INT(id)};
-    if (!hub_db_exec(p->db, SQL_LOCK, q, 1, r, NULL, NULL)) {
-        pg_fail_db(p);
-        return false;
-    }
-    if (r->nrows == 0) {
-        hub_dbres_free(r);
-        pg_fail(p, 404, "There is no such model route.");
-        return false;
-    }
-    return true;
+    return pg_row(p, SQL_LOCK, id, r, "There is no such model route.");
 }
 
 static void do_update(pg *p, long long id)
@@ -368,7 +303,7 @@ static void do_update(pg *p, long long id)
     route_in in;
     bool dberr = false;
     hub_dbres r, o = {0};
-    char msg[300], rel[64], target[300];
+    char msg[512], target[300];
 
     const char *why = route_from_form(p, &in, &dberr);
     if (dberr) {
@@ -393,7 +328,7 @@ static void do_update(pg *p, long long id)
         in.kind = hub_dbres_get(&r, 0, 3);
     if (!in.has_prio)
         in.priority = (long)hub_dbres_int(&r, 0, 4, 0);
-    why = kind_clash(&o, in.kind, msg, sizeof(msg));
+    why = hub_route_kind_clash(&o, name, in.kind, msg, sizeof(msg));
     if (why != NULL) {
         hub_dbres_free(&o);
         hub_dbres_free(&r);
@@ -408,28 +343,21 @@ static void do_update(pg *p, long long id)
     pg_json_init(&after);
     pg_json_row(&before, &r, 0, KEYS, 6);
     route_json(&after, name, hub_dbres_get(&r, 0, 1), &in, in.priority, fb);
-    bool ok = hub_db_exec(p->db, SQL_UPDATE, up, 5, NULL, NULL, NULL);
-    if (!ok)
-        pg_fail_db(p);
-    else
-        ok = pg_audit(p, "model.update", "model", target, pg_json_done(&before),
-                      pg_json_done(&after)) &&
-             pg_tx_commit(p);
+    bool ok = pg_exec(p, SQL_UPDATE, up, 5, NULL) &&
+              pg_audit_commit(p, "model.update", "model", target, &before, &after);
     pg_json_free(&before);
     pg_json_free(&after);
     hub_dbres_free(&o);
     hub_dbres_free(&r);
-    if (!ok)
-        return;
-    snprintf(rel, sizeof(rel), "models.cgi?id=%lld&done=updated", id);
-    pg_redirect(p, rel);
+    if (ok)
+        pg_redirect_done(p, "models.cgi", id, "updated");
 }
 
 /* enable (1), disable (0) or remove (-1) route id. */
 static void do_change(pg *p, long long id, int op)
 {
     hub_dbres r;
-    char rel[64], target[300];
+    char target[300];
     static const char *const ACTIONS[] = {"model.remove", "model.disable", "model.enable"};
     if (!pg_tx_begin(p) || !lock_route(p, id, &r))
         return;
@@ -441,25 +369,17 @@ static void do_change(pg *p, long long id, int op)
     pg_json_init(&after);
     pg_json_row(&before, &r, 0, KEYS, 7);
     pg_json_bool(&after, "enabled", op == 1);
-    bool ok = op < 0 ? hub_db_exec(p->db, SQL_DELETE, dp, 1, NULL, NULL, NULL)
-                     : hub_db_exec(p->db, SQL_SET_ENABLED, sp, 2, NULL, NULL, NULL);
-    if (!ok)
-        pg_fail_db(p);
-    else
-        ok = pg_audit(p, ACTIONS[op + 1], "model", target, pg_json_done(&before),
-                      op < 0 ? NULL : pg_json_done(&after)) &&
-             pg_tx_commit(p);
+    bool ok =
+        (op < 0 ? pg_exec(p, SQL_DELETE, dp, 1, NULL) : pg_exec(p, SQL_SET_ENABLED, sp, 2, NULL)) &&
+        pg_audit_commit(p, ACTIONS[op + 1], "model", target, &before, op < 0 ? NULL : &after);
     pg_json_free(&before);
     pg_json_free(&after);
     hub_dbres_free(&r);
-    if (!ok)
-        return;
-    if (op < 0)
-        pg_redirect(p, "models.cgi?done=removed");
-    else {
-        snprintf(rel, sizeof(rel), "models.cgi?id=%lld&done=%s", id, op ? "enabled" : "disabled");
-        pg_redirect(p, rel);
-    }
+    if (ok)
+        pg_redirect_done(p, "models.cgi", op < 0 ? 0 : id,
+                         op < 0 ? "removed"
+                         : op   ? "enabled"
+                                : "disabled");
 }
 
 static void post(pg *p)
@@ -489,20 +409,15 @@ static void post(pg *p)
 
 int main(void)
 {
-    pg p;
-    long long id = 0;
-    if (pg_start(&p, "models.cgi", "models", true) && pg_auth(&p, "admin", "admin")) {
-        const char *view = pg_arg(&p, "view");
-        if (pg_is_post(&p))
-            post(&p);
-        else if (view != NULL && strcmp(view, "prices") == 0)
-            pr_view(&p, 200);
-        else if (pg_arg(&p, "id") != NULL && pg_id(&p, "id", &id))
-            show_route(&p, id, 200);
-        else if (pg_arg(&p, "id") != NULL)
-            pg_fail(&p, 404, "There is no such model route.");
-        else
-            show_list(&p, 200);
-    }
-    return pg_finish(&p);
+    static const pg_app APP = {.program = "models.cgi",
+                               .active = "models",
+                               .read_role = "admin",
+                               .write_role = "admin",
+                               .post = post,
+                               .view = "prices",
+                               .view_fn = pr_view,
+                               .item = show_route,
+                               .missing = "There is no such model route.",
+                               .list = show_list};
+    return pg_run(&APP);
 }

@@ -2,7 +2,8 @@
  * page.c — the shared plumbing of the admin page programs (see page.h): the request's
  * start (method, hub.conf, database, parsed request), sign-in, role and CSRF checks, the
  * responses (a page in the shared layout, error pages, 303 redirects), transactions with
- * their audit rows, and the small HTML builders the pages are made of.
+ * their audit rows, reading rows and list pages, and the routing of a program's GET and
+ * POST requests. The small HTML builders the pages are made of: page_html.c.
  *
  * Convention: a pg_* function that returns false has already answered the request (an error
  * page or a redirect); the caller only cleans up. Everything dynamic goes into the page
@@ -327,6 +328,32 @@ bool pg_audit(pg *p, const char *action, const char *target_type, const char *ta
     return true;
 }
 
+void pg_refuse(pg *p, int status, const char *msg, void (*show)(pg *p, int status))
+{
+    pg_tx_rollback(p);
+    pg_set_err(p, msg);
+    if (show != NULL)
+        show(p, status);
+}
+
+bool pg_audit_commit(pg *p, const char *action, const char *target_type, const char *target,
+                     hub_jobj *before, hub_jobj *after)
+{
+    return pg_audit(p, action, target_type, target, before != NULL ? hub_jobj_text(before) : NULL,
+                    after != NULL ? hub_jobj_text(after) : NULL) &&
+           pg_tx_commit(p);
+}
+
+void pg_redirect_done(pg *p, const char *program, long long id, const char *done)
+{
+    char rel[160];
+    if (id != 0)
+        snprintf(rel, sizeof(rel), "%s?id=%lld&done=%s", program, id, done);
+    else
+        snprintf(rel, sizeof(rel), "%s?done=%s", program, done);
+    pg_redirect(p, rel);
+}
+
 bool pg_keyring(pg *p, hub_keyring *kr)
 {
     char err[768];
@@ -341,243 +368,100 @@ bool pg_keyring(pg *p, hub_keyring *kr)
     return true;
 }
 
-void pg_json_init(pg_json *j)
-{
-    hub_buf_init(&j->b, 0);
-    j->any = false;
-    hub_buf_puts(&j->b, "{");
-}
+/* ---- reading the database --------------------------------------------------------------- */
 
-static void json_key(pg_json *j, const char *key)
+bool pg_exec(pg *p, const char *sql, const hub_dbp *q, int n, hub_dbres *r)
 {
-    if (j->any)
-        hub_buf_puts(&j->b, ",");
-    j->any = true;
-    hub_buf_json_str(&j->b, key);
-    hub_buf_puts(&j->b, ":");
-}
-
-void pg_json_str(pg_json *j, const char *key, const char *value)
-{
-    json_key(j, key);
-    if (value == NULL)
-        hub_buf_puts(&j->b, "null");
-    else
-        hub_buf_json_str(&j->b, value);
-}
-
-void pg_json_int(pg_json *j, const char *key, long long value)
-{
-    json_key(j, key);
-    hub_buf_printf(&j->b, "%lld", value);
-}
-
-void pg_json_bool(pg_json *j, const char *key, bool value)
-{
-    json_key(j, key);
-    hub_buf_puts(&j->b, value ? "true" : "false");
-}
-
-void pg_json_row(pg_json *j, const hub_dbres *r, int row, const char *const *keys, int n)
-{
-    for (int i = 0; i < n && row < r->nrows; i++)
-        pg_json_str(j, keys[i], hub_dbres_get(r, row, i));
-}
-
-const char *pg_json_done(pg_json *j)
-{
-    hub_buf_puts(&j->b, "}");
-    return j->b.data;
-}
-
-void pg_json_free(pg_json *j)
-{
-    hub_buf_free(&j->b);
-}
-
-/* ---- writing HTML ----------------------------------------------------------------------- */
-
-void pg_done_notice(pg *p, const char *const *msgs)
-{
-    const char *done = pg_arg(p, "done");
-    for (int i = 0; done != NULL && msgs[i] != NULL; i += 2) {
-        if (strcmp(msgs[i], done) == 0) {
-            hub_html_notice(&p->body, "ok", msgs[i + 1]);
-            return;
-        }
+    if (!hub_db_exec(p->db, sql, q, n, r, NULL, NULL)) {
+        pg_fail_db(p);
+        return false;
     }
+    return true;
 }
 
-void pg_set_err(pg *p, const char *msg)
+bool pg_lookup_id(pg *p, const char *sql, const char *name, long long *id)
 {
-    if (msg != p->err)
-        snprintf(p->err, sizeof(p->err), "%s", msg != NULL ? msg : "");
-    if (p->err[0] >= 'a' && p->err[0] <= 'z')
-        p->err[0] = (char)(p->err[0] - 'a' + 'A'); /* lib messages start in lower case */
+    hub_dbres r;
+    hub_dbp q[1] = {DB_STR(name)};
+    *id = 0;
+    if (!pg_exec(p, sql, q, 1, &r))
+        return false;
+    if (r.nrows > 0)
+        *id = hub_dbres_int(&r, 0, 0, 0);
+    hub_dbres_free(&r);
+    return true;
 }
 
-void pg_error_notice(pg *p, const char *msg)
+bool pg_row(pg *p, const char *sql, long long id, hub_dbres *r, const char *missing)
 {
-    hub_html_notice(&p->body, "error", p->err[0] != '\0' ? p->err : msg);
-}
-
-void pg_table_begin(pg *p, const char *const *heads, int n)
-{
-    hub_html_raw(&p->body, "<div class=\"table-wrap\"><table class=\"list\">\n<thead><tr>");
-    for (int i = 0; i < n; i++) {
-        hub_html_raw(&p->body, "<th scope=\"col\">");
-        hub_html_raw(&p->body, heads[i]);
-        hub_html_raw(&p->body, "</th>");
+    hub_dbp q[1] = {DB_INT(id)};
+    if (!pg_exec(p, sql, q, 1, r))
+        return false;
+    if (r->nrows == 0) {
+        hub_dbres_free(r);
+        pg_fail(p, 404, missing);
+        return false;
     }
-    hub_html_raw(&p->body, "</tr></thead>\n<tbody>\n");
+    return true;
 }
 
-void pg_table_end(pg *p)
+bool pg_list(pg *p, const char *sql, const hub_dbp *q, int n, long *page, hub_dbres *r)
 {
-    hub_html_raw(&p->body, "</tbody></table></div>\n");
-}
-
-void pg_td(pg *p, const char *value)
-{
-    if (value == NULL || value[0] == '\0')
-        hub_html_raw(&p->body, "<td class=\"none\">—</td>");
-    else
-        hub_html_printf(&p->body, "<td>%s</td>", value);
-}
-
-void pg_td_num(pg *p, long long value)
-{
-    hub_html_printf(&p->body, "<td class=\"num\">%lld</td>", value);
-}
-
-void pg_td_badge(pg *p, const char *kind, const char *text)
-{
-    hub_html_printf(&p->body, "<td><span class=\"badge badge-%s\">%s</span></td>", kind, text);
-}
-
-void pg_empty_row(pg *p, int ncols, const char *text)
-{
-    hub_html_printf(&p->body, "<tr><td colspan=\"%d\" class=\"empty\">%s</td></tr>\n", ncols, text);
-}
-
-void pg_form_open(pg *p, const char *layout)
-{
-    hub_html_form_open(&p->body, p->self, p->signed_in ? p->s.csrf : "");
-    hub_html_printf(&p->body, "<div class=\"%s\">\n", layout != NULL ? layout : "stack");
-}
-
-void pg_form_close(pg *p)
-{
-    hub_html_raw(&p->body, "</div></form>\n");
-}
-
-void pg_hidden(pg *p, const char *name, const char *value)
-{
-    hub_html_printf(&p->body, "<input type=\"hidden\" name=\"%s\" value=\"%s\">", name,
-                    value != NULL ? value : "");
-}
-
-void pg_hidden_id(pg *p, const char *name, long long id)
-{
-    hub_html_printf(&p->body, "<input type=\"hidden\" name=\"%s\" value=\"%lld\">", name, id);
-}
-
-static void hint(pg *p, const char *text)
-{
-    if (text != NULL)
-        hub_html_printf(&p->body, "<small class=\"hint\">%s</small>", text);
-}
-
-void pg_input(pg *p, const char *label, const char *type, const char *name, const char *value,
-              const char *attrs, const char *hint_text)
-{
-    hub_html_printf(&p->body, "<label>%s <input type=\"%s\" name=\"%s\"", label, type, name);
-    if (value != NULL)
-        hub_html_printf(&p->body, " value=\"%s\"", value);
-    if (attrs != NULL) {
-        hub_html_raw(&p->body, " ");
-        hub_html_raw(&p->body, attrs);
+    hub_dbp all[PG_LIST_PARAMS + 2];
+    if (n > PG_LIST_PARAMS) {
+        pg_fail(p, 500, "Too many list filters.");
+        return false;
     }
-    hub_html_raw(&p->body, ">");
-    hint(p, hint_text);
-    hub_html_raw(&p->body, "</label>\n");
+    *page = pg_page_no(p);
+    for (int i = 0; i < n; i++)
+        all[i] = q[i];
+    all[n] = DB_INT(PG_PAGE_SIZE + 1);
+    all[n + 1] = DB_INT((*page - 1) * PG_PAGE_SIZE);
+    return pg_exec(p, sql, all, n + 2, r);
 }
 
-static void option(pg *p, const char *value, const char *text, const char *selected)
+int pg_shown(const hub_dbres *r)
 {
-    bool on = selected != NULL && value != NULL && strcmp(selected, value) == 0;
-    hub_html_printf(&p->body, "<option value=\"%s\"", value != NULL ? value : "");
-    hub_html_raw(&p->body, on ? " selected>" : ">");
-    hub_html_printf(&p->body, "%s</option>", text != NULL ? text : value);
+    return r->nrows > PG_PAGE_SIZE ? PG_PAGE_SIZE : r->nrows;
 }
 
-void pg_select(pg *p, const char *label, const char *name, const char *const *opts, int nopts,
-               const char *selected, const char *hint_text)
+bool pg_team_name(pg *p, long long tid, char *out, size_t outsz)
 {
-    hub_html_printf(&p->body, "<label>%s <select name=\"%s\">", label, name);
-    for (int i = 0; i < nopts; i++)
-        option(p, opts[2 * i], opts[2 * i + 1], selected);
-    hub_html_raw(&p->body, "</select>");
-    hint(p, hint_text);
-    hub_html_raw(&p->body, "</label>\n");
+    static const char SQL_TEAM_NAME[] = "SELECT name FROM teams WHERE id = ?";
+    hub_dbres r;
+    hub_dbp q[1] = {DB_INT(tid)};
+    out[0] = '\0';
+    if (!pg_exec(p, SQL_TEAM_NAME, q, 1, &r))
+        return false;
+    if (r.nrows > 0 && hub_dbres_get(&r, 0, 0) != NULL)
+        snprintf(out, outsz, "%s", hub_dbres_get(&r, 0, 0));
+    hub_dbres_free(&r);
+    return true;
 }
 
-void pg_select_res(pg *p, const char *label, const char *name, const hub_dbres *r,
-                   const char *selected, const char *empty_text, const char *hint_text)
-{
-    hub_html_printf(&p->body, "<label>%s <select name=\"%s\">", label, name);
-    if (empty_text != NULL)
-        option(p, "", empty_text, selected);
-    for (int i = 0; i < r->nrows; i++)
-        option(p, hub_dbres_get(r, i, 0), hub_dbres_get(r, i, r->ncols > 1 ? 1 : 0), selected);
-    hub_html_raw(&p->body, "</select>");
-    hint(p, hint_text);
-    hub_html_raw(&p->body, "</label>\n");
-}
+/* ---- the program ------------------------------------------------------------------------ */
 
-void pg_checkbox(pg *p, const char *label, const char *name, bool checked, const char *hint_text)
+int pg_run(const pg_app *a)
 {
-    hub_html_printf(&p->body,
-                    "<label class=\"check\"><input type=\"checkbox\" name=\"%s\" "
-                    "value=\"1\"",
-                    name);
-    hub_html_raw(&p->body, checked ? " checked> " : "> ");
-    hub_html_printf(&p->body, "%s", label);
-    hint(p, hint_text);
-    hub_html_raw(&p->body, "</label>\n");
-}
-
-void pg_button(pg *p, const char *action, const char *text, const char *cls)
-{
-    hub_html_printf(&p->body,
-                    "<button type=\"submit\" name=\"action\" value=\"%s\" class=\"btn%s%s\">%s"
-                    "</button>\n",
-                    action, cls != NULL ? " " : "", cls != NULL ? cls : "", text);
-}
-
-void pg_row_action(pg *p, const char *action, const char *id_name, long long id, const char *text,
-                   const char *cls)
-{
-    pg_form_open(p, "inline");
-    pg_hidden_id(p, id_name, id);
-    pg_button(p, action, text, cls);
-    pg_form_close(p);
-}
-
-void pg_pager(pg *p, const char *query, long page, bool more)
-{
-    const char *sep = query != NULL && query[0] != '\0' ? "&" : "";
-    if (query == NULL)
-        query = "";
-    if (page <= 1 && !more)
-        return;
-    hub_html_raw(&p->body, "<nav class=\"pager\" aria-label=\"Pages\">");
-    if (page > 1)
-        hub_html_printf(&p->body, "<a href=\"%s?%s%spage=%ld\" rel=\"prev\">← Previous</a> ",
-                        p->self, query, sep, page - 1);
-    hub_html_printf(&p->body, "<span class=\"page-no\">Page %ld</span>", page);
-    if (more)
-        hub_html_printf(&p->body, " <a href=\"%s?%s%spage=%ld\" rel=\"next\">Next →</a>", p->self,
-                        query, sep, page + 1);
-    hub_html_raw(&p->body, "</nav>\n");
+    pg p;
+    long long id = 0;
+    if (pg_start(&p, a->program, a->active, a->post != NULL) &&
+        pg_auth(&p, a->read_role, a->write_role)) {
+        const char *view = pg_arg(&p, "view");
+        if (pg_is_post(&p))
+            a->post(&p);
+        else if (a->view != NULL && view != NULL && strcmp(view, a->view) == 0)
+            a->view_fn(&p, 200);
+        else if (a->new_fn != NULL && pg_arg(&p, "new") != NULL && pg_role(&p, a->write_role))
+            a->new_fn(&p, 200);
+        else if (a->new_fn != NULL && pg_arg(&p, "new") != NULL)
+            pg_fail(&p, 403, "You do not have access to this page.");
+        else if (a->item != NULL && pg_arg(&p, "id") != NULL && pg_id(&p, "id", &id))
+            a->item(&p, id, 200);
+        else if (a->item != NULL && pg_arg(&p, "id") != NULL)
+            pg_fail(&p, 404, a->missing);
+        else
+            a->list(&p, 200);
+    }
+    return pg_finish(&p);
 }

@@ -7,12 +7,13 @@
  *                        error page: 400/403/404/405/409/500/503), pg_redirect (303 after POST);
  *   changing things      pg_tx_begin/commit/rollback and pg_audit (the audit row goes into the
  *                        same transaction as the change), pg_keyring (sealing secrets);
+ *   reading              pg_exec, pg_row (one row or 404), pg_list (a page of a list);
  *   writing HTML         tables, form fields, badges, notices, the pager — every value
- *                        escaped by hub_html.
+ *                        escaped by hub_html (page_html.c).
  *
- * A program's main() is: pg_start → pg_auth → GET shows, POST changes then redirects →
- * pg_finish. Every function that answers the request sets p->sent; later calls are no-ops,
- * and pg_finish answers 500 if nothing was sent (never a blank page).
+ * A program's main() is pg_run (or by hand: pg_start → pg_auth → GET shows, POST changes
+ * then redirects → pg_finish). Every function that answers the request sets p->sent; later calls
+ * are no-ops, and pg_finish answers 500 if nothing was sent (never a blank page).
  *
  * Memory: a pg owns its config, database handle, parsed request and page buffer; pg_finish
  * releases them. Strings returned by pg_arg / pg_in are borrowed from the request.
@@ -20,6 +21,7 @@
 #ifndef PAGE_H
 #define PAGE_H
 
+#include "hub_audit.h"
 #include "hub_buf.h"
 #include "hub_cgi.h"
 #include "hub_config.h"
@@ -115,25 +117,103 @@ void pg_tx_rollback(pg *p);
  * current transaction. before/after: JSON objects or NULL; never a secret. */
 bool pg_audit(pg *p, const char *action, const char *target_type, const char *target,
               const char *before, const char *after);
+/* Refuses a change: rolls the transaction back, sets p->err to msg and shows its form
+ * again with show and status (400, 404, 409); show NULL: the caller shows it. */
+void pg_refuse(pg *p, int status, const char *msg, void (*show)(pg *p, int status));
+/* The end of a change made in the open transaction: its audit row (pg_audit; before and
+ * after may be NULL, neither is freed here) and COMMIT. false after an error page. */
+bool pg_audit_commit(pg *p, const char *action, const char *target_type, const char *target,
+                     hub_jobj *before, hub_jobj *after);
+/* 303 to program?id=ID&done=DONE after a change (id 0: program?done=DONE). */
+void pg_redirect_done(pg *p, const char *program, long long id, const char *done);
 /* Loads the master keyring; false (after a 500 page) when it cannot be read. Wipe with
  * hub_keyring_wipe. */
 bool pg_keyring(pg *p, hub_keyring *kr);
 
-/* A small JSON object writer for audit before/after values. */
-typedef struct {
-    hub_buf b;
-    bool any;
-} pg_json;
+/* The JSON objects of audit before/after values: hub_jobj of hub_audit.h (shared with
+ * hubctl) under the pages' names. pg_json_done closes the object and returns its text,
+ * borrowed from j until pg_json_free (NULL when memory ran out). */
+typedef hub_jobj pg_json;
 
-void pg_json_init(pg_json *j);
-void pg_json_str(pg_json *j, const char *key, const char *value); /* NULL → null */
-void pg_json_int(pg_json *j, const char *key, long long value);
-void pg_json_bool(pg_json *j, const char *key, bool value);
+static inline void pg_json_init(pg_json *j)
+{
+    hub_jobj_begin(j);
+}
+static inline void pg_json_str(pg_json *j, const char *key, const char *value)
+{
+    hub_jobj_str(j, key, value); /* NULL → null */
+}
+static inline void pg_json_int(pg_json *j, const char *key, long long value)
+{
+    hub_jobj_int(j, key, value);
+}
+static inline void pg_json_bool(pg_json *j, const char *key, bool value)
+{
+    hub_jobj_bool(j, key, value);
+}
 /* Adds columns 0..n-1 of row of r under keys (NULL cells → null). */
-void pg_json_row(pg_json *j, const hub_dbres *r, int row, const char *const *keys, int n);
-/* Closes the object; the text is borrowed from j (until pg_json_free). */
-const char *pg_json_done(pg_json *j);
-void pg_json_free(pg_json *j);
+static inline void pg_json_row(pg_json *j, const hub_dbres *r, int row, const char *const *keys,
+                               int n)
+{
+    hub_jobj_row(j, r, row, keys, n);
+}
+static inline const char *pg_json_done(pg_json *j)
+{
+    return hub_jobj_text(j);
+}
+static inline void pg_json_free(pg_json *j)
+{
+    hub_jobj_free(j);
+}
+
+/* ---- reading the database (each returns false after an error page) ---------------------- */
+
+/* Most filter parameters of a list statement (pg_list). */
+#define PG_LIST_PARAMS 16
+
+/* hub_db_exec of sql with the n parameters q into r (may be NULL); on failure the error
+ * page of pg_fail_db. */
+bool pg_exec(pg *p, const char *sql, const hub_dbp *q, int n, hub_dbres *r);
+/* "SELECT id ... WHERE name = ?" statements: *id = the first column of the first row, 0
+ * when there is none. */
+bool pg_lookup_id(pg *p, const char *sql, const char *name, long long *id);
+/* The row of sql ("... WHERE id = ?") for id into *r (the caller frees it); 404 with the
+ * text missing when there is none. */
+bool pg_row(pg *p, const char *sql, long long id, hub_dbres *r, const char *missing);
+/* The rows of list page ?page= (*page gets its number) of sql, which ends in "LIMIT ?
+ * OFFSET ?": the n filter parameters q come first. Show pg_shown(r) rows; one more than
+ * PG_PAGE_SIZE means there is a next page. */
+bool pg_list(pg *p, const char *sql, const hub_dbp *q, int n, long *page, hub_dbres *r);
+/* How many rows of a pg_list result to show. */
+int pg_shown(const hub_dbres *r);
+/* The name of team tid into out ("" when there is no such team). */
+bool pg_team_name(pg *p, long long tid, char *out, size_t outsz);
+
+/* ---- the program ------------------------------------------------------------------------ */
+
+/*
+ * What a page program answers. pg_run starts the request (pg_start, pg_auth with
+ * read_role and write_role) and then shows, by the request:
+ *   POST                  post (NULL: POST is refused with 405)
+ *   GET ?view=VIEW        view_fn (view NULL: none)
+ *   GET ?new=1            new_fn for write_role, else 403 (new_fn NULL: none)
+ *   GET ?id=N             item, or 404 with missing when N is malformed (item NULL: none)
+ *   any other GET         list
+ */
+typedef struct {
+    const char *program, *active;
+    const char *read_role, *write_role;
+    void (*post)(pg *p);
+    const char *view;
+    void (*view_fn)(pg *p, int status);
+    void (*new_fn)(pg *p, int status);
+    void (*item)(pg *p, long long id, int status);
+    const char *missing;
+    void (*list)(pg *p, int status);
+} pg_app;
+
+/* Answers the request as a describes and releases everything; main's return value. */
+int pg_run(const pg_app *a);
 
 /* ---- writing HTML (into p->body; every value escaped) ------------------------------------ */
 
@@ -143,6 +223,8 @@ void pg_done_notice(pg *p, const char *const *msgs);
 void pg_set_err(pg *p, const char *msg);
 /* An error notice with p->err, or msg when p->err is empty. */
 void pg_error_notice(pg *p, const char *msg);
+/* The notices of a page: the ok notice of ?done= (from done, may be NULL) and p->err. */
+void pg_notices(pg *p, const char *const *done);
 
 /* <table class="list"><thead>…</thead><tbody>; heads are markup constants. */
 void pg_table_begin(pg *p, const char *const *heads, int n);
@@ -182,5 +264,9 @@ void pg_row_action(pg *p, const char *action, const char *id_name, long long id,
 /* "← Newer" / "Older →" links: this program with query (already encoded, may be "") plus
  * page=N. */
 void pg_pager(pg *p, const char *query, long page, bool more);
+/* pg_pager with the query built from lead (already encoded, may be NULL) and the filters
+ * names[i]=vals[i] whose value is not NULL (encoded here). */
+void pg_pager_filters(pg *p, const char *lead, const char *const *names, const char *const *vals,
+                      int n, long page, bool more);
 
 #endif

@@ -24,24 +24,10 @@ static const char SQL_LIST[] =
     "WHERE (? IS NULL OR provider = ?) ORDER BY provider, model LIMIT ? OFFSET ?";
 static const char SQL_ONE[] = "SELECT provider, model, input_per_1m_micro, output_per_1m_micro, "
                               "cached_input_per_1m_micro, per_image_micro FROM prices WHERE id = ?";
-static const char SQL_PROVIDER[] = "SELECT id FROM providers WHERE name = ?";
-static const char SQL_LOCK[] =
-    "SELECT provider, model, input_per_1m_micro, output_per_1m_micro, "
-    "cached_input_per_1m_micro, per_image_micro, effective_date, source FROM prices "
-    "WHERE provider = ? AND model = ? FOR UPDATE";
 static const char SQL_LOCK_ID[] =
     "SELECT provider, model, input_per_1m_micro, output_per_1m_micro, "
     "cached_input_per_1m_micro, per_image_micro, effective_date, source FROM prices "
     "WHERE id = ? FOR UPDATE";
-static const char SQL_UPSERT[] =
-    "INSERT INTO prices (provider, model, input_per_1m_micro, output_per_1m_micro, "
-    "cached_input_per_1m_micro, per_image_micro, effective_date, source) "
-    "VALUES (?, ?, ?, ?, ?, ?, UTC_DATE(), 'pages') ON DUPLICATE KEY UPDATE "
-    "input_per_1m_micro = VALUES(input_per_1m_micro), "
-    "output_per_1m_micro = VALUES(output_per_1m_micro), "
-    "cached_input_per_1m_micro = VALUES(cached_input_per_1m_micro), "
-    "per_image_micro = VALUES(per_image_micro), effective_date = VALUES(effective_date), "
-    "source = VALUES(source)";
 static const char SQL_DELETE[] = "DELETE FROM prices WHERE id = ?";
 
 static const char *const KEYS[] = {"provider",
@@ -61,11 +47,6 @@ static const char *const DONE[] = {
     "The price was removed.",
     NULL,
 };
-
-static bool is_vendor(const char *p)
-{
-    return strcmp(p, "openai") == 0 || strcmp(p, "anthropic") == 0 || strcmp(p, "google") == 0;
-}
 
 /* A micro-USD cell as USD text into out ("" for NULL). */
 static const char *usd(const char *micro, char *out, size_t outsz)
@@ -110,24 +91,20 @@ void pr_view(pg *p, int status)
                                         "Effective", "Source",    "Actions"};
     hub_dbres r, e = {0};
     const char *prov = pg_arg(p, "provider");
-    long page = pg_page_no(p);
+    long page = 1;
     long long edit = 0;
     bool have_e = false;
     char num[4][48];
 
     if (prov != NULL && prov[0] == '\0')
         prov = NULL;
-    hub_dbp q[4] = {DB_STR(prov), DB_STR(prov), DB_INT(PG_PAGE_SIZE + 1),
-                    DB_INT((page - 1) * PG_PAGE_SIZE)};
-    if (!hub_db_exec(p->db, SQL_LIST, q, 4, &r, NULL, NULL)) {
-        pg_fail_db(p);
+    hub_dbp q[2] = {DB_STR(prov), DB_STR(prov)};
+    if (!pg_list(p, SQL_LIST, q, 2, &page, &r))
         return;
-    }
     if (!pg_is_post(p) && pg_arg(p, "edit") != NULL && pg_id(p, "edit", &edit)) {
         hub_dbp eq[1] = {DB_INT(edit)};
-        if (!hub_db_exec(p->db, SQL_ONE, eq, 1, &e, NULL, NULL)) {
+        if (!pg_exec(p, SQL_ONE, eq, 1, &e)) {
             hub_dbres_free(&r);
-            pg_fail_db(p);
             return;
         }
         have_e = e.nrows > 0;
@@ -137,9 +114,7 @@ void pr_view(pg *p, int status)
                     "<h1>Models</h1>\n<p class=\"tabs\"><a href=\"%s\">Routes</a> · "
                     "<strong>Prices</strong></p>\n",
                     p->self);
-    pg_done_notice(p, DONE);
-    if (p->err[0] != '\0')
-        pg_error_notice(p, NULL);
+    pg_notices(p, DONE);
     hub_html_printf(&p->body,
                     "<form method=\"get\" action=\"%s\" class=\"filters\">"
                     "<input type=\"hidden\" name=\"view\" value=\"prices\">",
@@ -148,7 +123,7 @@ void pr_view(pg *p, int status)
     hub_html_raw(&p->body, "<button type=\"submit\" class=\"btn btn-quiet\">Filter</button>"
                            "</form>\n");
     pg_table_begin(p, HEADS, 9);
-    int shown = r.nrows > PG_PAGE_SIZE ? PG_PAGE_SIZE : r.nrows;
+    int shown = pg_shown(&r);
     for (int i = 0; i < shown; i++) {
         long long id = hub_dbres_int(&r, i, 0, 0);
         hub_html_raw(&p->body, "<tr>");
@@ -168,31 +143,12 @@ void pr_view(pg *p, int status)
     if (shown == 0)
         pg_empty_row(p, 9, "No prices.");
     pg_table_end(p);
-    hub_buf qs;
-    hub_buf_init(&qs, 0);
-    hub_buf_puts(&qs, "view=prices");
-    if (prov != NULL) {
-        hub_buf_puts(&qs, "&provider=");
-        hub_cgi_urlencode(&qs, prov);
-    }
-    pg_pager(p, qs.data, page, r.nrows > PG_PAGE_SIZE);
-    hub_buf_free(&qs);
+    const char *names[1] = {"provider"}, *vals[1] = {prov};
+    pg_pager_filters(p, "view=prices", names, vals, 1, page, r.nrows > PG_PAGE_SIZE);
     price_form(p, have_e ? &e : NULL);
     hub_dbres_free(&r);
     hub_dbres_free(&e);
     pg_send(p, status);
-}
-
-static void refuse(pg *p, int status, const char *msg)
-{
-    pg_tx_rollback(p);
-    pg_set_err(p, msg);
-    pr_view(p, status);
-}
-
-static hub_dbp micro_param(long long v)
-{
-    return v < 0 ? DB_NULL : DB_INT(v);
 }
 
 static void do_set(pg *p)
@@ -204,13 +160,15 @@ static void do_set(pg *p)
     hub_dbres before = {0};
 
     if (prov == NULL || !hub_name_ok(prov, 64, HUB_CHARS_PROVIDER)) {
-        refuse(p, 400, "The provider must be a provider name or openai, anthropic, google.");
+        pg_refuse(p, 400, "The provider must be a provider name or openai, anthropic, google.",
+                  pr_view);
         return;
     }
     if (model == NULL || !hub_model_name_ok(model)) {
-        refuse(p, 400,
-               "The model must be up to 191 characters of A-Z a-z 0-9 . _ : @ / - "
-               "without \"..\".");
+        pg_refuse(p, 400,
+                  "The model must be up to 191 characters of A-Z a-z 0-9 . _ : @ / - "
+                  "without \"..\".",
+                  pr_view);
         return;
     }
     for (int i = 0; i < 4; i++) {
@@ -221,39 +179,33 @@ static void do_set(pg *p)
                      "The %s amount must be in USD like 2.50 (at most 6 "
                      "decimals).",
                      FIELDS[i]);
-            refuse(p, 400, msg);
+            pg_refuse(p, 400, msg, pr_view);
             return;
         }
     }
     if (amount[3] < 0 && (amount[0] < 0 || amount[1] < 0)) {
-        refuse(p, 400, "Enter the input and output prices (or a price per image).");
+        pg_refuse(p, 400, "Enter the input and output prices (or a price per image).", pr_view);
         return;
     }
-    if (!is_vendor(prov)) {
-        hub_dbres r;
-        hub_dbp pq[1] = {DB_STR(prov)};
-        if (!hub_db_exec(p->db, SQL_PROVIDER, pq, 1, &r, NULL, NULL)) {
-            pg_fail_db(p);
-            return;
-        }
-        bool found = r.nrows > 0;
-        hub_dbres_free(&r);
-        if (!found) {
-            refuse(p, 400,
-                   "No provider has that name, and it is not a vendor (openai, "
-                   "anthropic, google).");
-            return;
-        }
-    }
-    if (!pg_tx_begin(p))
-        return;
-    hub_dbp lq[2] = {DB_STR(prov), DB_STR(model)};
-    if (!hub_db_exec(p->db, SQL_LOCK, lq, 2, &before, NULL, NULL)) {
+    bool owner_ok = false;
+    if (!hub_price_owner_ok(p->db, prov, &owner_ok)) {
         pg_fail_db(p);
         return;
     }
-    hub_dbp up[6] = {DB_STR(prov),           DB_STR(model),          micro_param(amount[0]),
-                     micro_param(amount[1]), micro_param(amount[2]), micro_param(amount[3])};
+    if (!owner_ok) {
+        pg_refuse(p, 400,
+                  "No provider has that name, and it is not a vendor (openai, "
+                  "anthropic, google).",
+                  pr_view);
+        return;
+    }
+    if (!pg_tx_begin(p))
+        return;
+    if (!hub_price_set(p->db, prov, model, amount, "pages", &before)) {
+        hub_dbres_free(&before);
+        pg_fail_db(p);
+        return;
+    }
     char target[300];
     snprintf(target, sizeof(target), "%s/%s", prov, model);
     pg_json b, a;
@@ -268,13 +220,7 @@ static void do_set(pg *p)
         else
             pg_json_int(&a, KEYS[2 + i], amount[i]);
     }
-    bool ok = hub_db_exec(p->db, SQL_UPSERT, up, 6, NULL, NULL, NULL);
-    if (!ok)
-        pg_fail_db(p);
-    else
-        ok = pg_audit(p, "price.set", "price", target, before.nrows > 0 ? pg_json_done(&b) : NULL,
-                      pg_json_done(&a)) &&
-             pg_tx_commit(p);
+    bool ok = pg_audit_commit(p, "price.set", "price", target, before.nrows > 0 ? &b : NULL, &a);
     pg_json_free(&b);
     pg_json_free(&a);
     hub_dbres_free(&before);
@@ -291,28 +237,15 @@ static void do_remove(pg *p)
         pg_fail(p, 400, "The form did not say which price.");
         return;
     }
-    if (!pg_tx_begin(p))
+    if (!pg_tx_begin(p) || !pg_row(p, SQL_LOCK_ID, id, &r, "There is no such price."))
         return;
     hub_dbp q[1] = {DB_INT(id)};
-    if (!hub_db_exec(p->db, SQL_LOCK_ID, q, 1, &r, NULL, NULL)) {
-        pg_fail_db(p);
-        return;
-    }
-    if (r.nrows == 0) {
-        hub_dbres_free(&r);
-        pg_fail(p, 404, "There is no such price.");
-        return;
-    }
     snprintf(target, sizeof(target), "%s/%s", hub_dbres_get(&r, 0, 0), hub_dbres_get(&r, 0, 1));
     pg_json b;
     pg_json_init(&b);
     pg_json_row(&b, &r, 0, KEYS, 8);
-    bool ok = hub_db_exec(p->db, SQL_DELETE, q, 1, NULL, NULL, NULL);
-    if (!ok)
-        pg_fail_db(p);
-    else
-        ok =
-            pg_audit(p, "price.remove", "price", target, pg_json_done(&b), NULL) && pg_tx_commit(p);
+    bool ok = pg_exec(p, SQL_DELETE, q, 1, NULL) &&
+              pg_audit_commit(p, "price.remove", "price", target, &b, NULL);
     pg_json_free(&b);
     hub_dbres_free(&r);
     if (ok)

@@ -144,28 +144,25 @@ static void status_badge(pg *p, bool enabled, long long active)
         pg_td_badge(p, "ok", "enabled");
 }
 
-void pv_list(pg *p)
+void pv_list(pg *p, int status)
 {
     static const char *const HEADS[] = {"Name",   "Type",        "Base URL",
                                         "Status", "Credentials", "Problems"};
     hub_dbres r;
-    long page = pg_page_no(p);
-    hub_dbp q[2] = {DB_INT(PG_PAGE_SIZE + 1), DB_INT((page - 1) * PG_PAGE_SIZE)};
+    long page = 1;
 
-    if (!hub_db_exec(p->db, SQL_LIST, q, 2, &r, NULL, NULL)) {
-        pg_fail_db(p);
+    if (!pg_list(p, SQL_LIST, NULL, 0, &page, &r))
         return;
-    }
     pg_begin(p, "Providers");
     hub_html_raw(&p->body, "<h1>Providers</h1>\n");
-    pg_done_notice(p, DONE);
+    pg_notices(p, DONE);
     if (pg_role(p, "admin"))
         hub_html_printf(&p->body,
                         "<p class=\"actions\"><a class=\"btn\" href=\"%s?new=1\">Add a "
                         "provider</a></p>\n",
                         p->self);
     pg_table_begin(p, HEADS, 6);
-    int shown = r.nrows > PG_PAGE_SIZE ? PG_PAGE_SIZE : r.nrows;
+    int shown = pg_shown(&r);
     for (int i = 0; i < shown; i++) {
         char creds[48], type[80];
         const char *preset = hub_dbres_get(&r, i, 3);
@@ -187,7 +184,7 @@ void pv_list(pg *p)
     pg_table_end(p);
     pg_pager(p, "", page, r.nrows > PG_PAGE_SIZE);
     hub_dbres_free(&r);
-    pg_send(p, 200);
+    pg_send(p, status);
 }
 
 /* The result of a connection test, from the redirect's query. */
@@ -228,10 +225,8 @@ static void credentials(pg *p, long long id, bool admin)
                                         "Added",  "Actions"};
     hub_dbres r;
     hub_dbp q[1] = {DB_INT(id)};
-    if (!hub_db_exec(p->db, SQL_CREDS, q, 1, &r, NULL, NULL)) {
-        pg_fail_db(p);
+    if (!pg_exec(p, SQL_CREDS, q, 1, &r))
         return;
-    }
     hub_html_raw(&p->body, "<h2>Credentials</h2>\n");
     pg_table_begin(p, HEADS, admin ? 8 : 7);
     for (int i = 0; i < r.nrows; i++) {
@@ -289,16 +284,8 @@ void pv_detail(pg *p, long long id, int status)
 {
     hub_dbres r;
     bool admin = pg_role(p, "admin");
-    hub_dbp q[1] = {DB_INT(id)};
-    if (!hub_db_exec(p->db, SQL_ONE, q, 1, &r, NULL, NULL)) {
-        pg_fail_db(p);
+    if (!pg_row(p, SQL_ONE, id, &r, "There is no such provider."))
         return;
-    }
-    if (r.nrows == 0) {
-        hub_dbres_free(&r);
-        pg_fail(p, 404, "There is no such provider.");
-        return;
-    }
     bool enabled = hub_dbres_int(&r, 0, 6, 0) != 0;
     pg_begin(p, hub_dbres_get(&r, 0, 1));
     hub_html_printf(&p->body, "<p class=\"crumbs\"><a href=\"%s\">Providers</a></p>\n<h1>%s</h1>\n",
@@ -331,21 +318,14 @@ void pv_detail(pg *p, long long id, int status)
 
 int main(void)
 {
-    pg p;
-    long long id = 0;
-    if (pg_start(&p, "providers.cgi", "providers", true) && pg_auth(&p, "viewer", "admin")) {
-        if (pg_is_post(&p))
-            pp_post(&p);
-        else if (pg_arg(&p, "new") != NULL && pg_role(&p, "admin"))
-            pv_new(&p, 200);
-        else if (pg_arg(&p, "new") != NULL)
-            pg_fail(&p, 403, "You do not have access to this page.");
-        else if (pg_arg(&p, "id") != NULL && pg_id(&p, "id", &id))
-            pv_detail(&p, id, 200);
-        else if (pg_arg(&p, "id") != NULL)
-            pg_fail(&p, 404, "There is no such provider.");
-        else
-            pv_list(&p);
-    }
-    return pg_finish(&p);
+    static const pg_app APP = {.program = "providers.cgi",
+                               .active = "providers",
+                               .read_role = "viewer",
+                               .write_role = "admin",
+                               .post = pp_post,
+                               .new_fn = pv_new,
+                               .item = pv_detail,
+                               .missing = "There is no such provider.",
+                               .list = pv_list};
+    return pg_run(&APP);
 }

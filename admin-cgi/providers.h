@@ -8,7 +8,7 @@
 #include "page.h"
 
 /* The list of providers (GET). */
-void pv_list(pg *p);
+void pv_list(pg *p, int status);
 /* The form that adds a provider, with status (400/409 re-shows it with p->err). */
 void pv_new(pg *p, int status);
 /* One provider: settings, credentials and (for admins) the forms that change them. */

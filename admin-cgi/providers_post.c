@@ -43,19 +43,10 @@ static const char SQL_CRED_DELETE[] = "DELETE FROM credentials WHERE id = ?";
 static const char *const PROVIDER_KEYS[] = {"name",     "type",        "preset",      "base_url",
                                             "internal", "api_version", "auth_header", "enabled"};
 
-/* Re-shows the add form with msg. */
-static void refuse_new(pg *p, int status, const char *msg)
-{
-    pg_tx_rollback(p);
-    pg_set_err(p, msg);
-    pv_new(p, status);
-}
-
 /* Re-shows provider id with msg. */
 static void refuse_detail(pg *p, long long id, int status, const char *msg)
 {
-    pg_tx_rollback(p);
-    pg_set_err(p, msg);
+    pg_refuse(p, status, msg, NULL);
     pv_detail(p, id, status);
 }
 
@@ -101,6 +92,19 @@ static const char *settings_from_form(pg *p, hub_provider_spec *ps)
     return hub_provider_resolve(ps);
 }
 
+/* Stores the submitted secret sealed as credential label of provider pid (hub_cred_store)
+ * and wipes the form field; false after an error page. */
+static bool seal(pg *p, const hub_keyring *kr, long long pid, const char *label, long weight,
+                 const char *secret, long long *cid, int *key_id)
+{
+    bool ok = hub_cred_store(p->db, kr, pid, label, weight, secret, strlen(secret), cid, key_id,
+                             p->err, sizeof(p->err));
+    pg_wipe_field(p, "secret");
+    if (!ok)
+        pg_fail(p, 500, p->err);
+    return ok;
+}
+
 static void settings_json(pg_json *j, const char *name, const hub_provider_spec *ps)
 {
     pg_json_str(j, "name", name);
@@ -122,7 +126,6 @@ static void do_create(pg *p)
     long weight = 1;
     long long pid = 0, cid = 0;
     int key_id = 0;
-    char rel[64];
 
     memset(&kr, 0, sizeof(kr));
     if (name == NULL || !hub_name_ok(name, 64, HUB_CHARS_PROVIDER))
@@ -134,7 +137,7 @@ static void do_create(pg *p)
     if (why == NULL)
         why = secret_problem(secret, ps.key_optional);
     if (why != NULL) {
-        refuse_new(p, 400, why);
+        pg_refuse(p, 400, why, pv_new);
         goto end;
     }
     if (secret == NULL)
@@ -143,16 +146,10 @@ static void do_create(pg *p)
         label = "default";
     if (!pg_keyring(p, &kr) || !pg_tx_begin(p))
         goto end;
-    hub_dbres r;
-    hub_dbp fp[1] = {DB_STR(name)};
-    if (!hub_db_exec(p->db, SQL_FIND_NAME, fp, 1, &r, NULL, NULL)) {
-        pg_fail_db(p);
+    if (!pg_lookup_id(p, SQL_FIND_NAME, name, &pid))
         goto end;
-    }
-    bool exists = r.nrows > 0;
-    hub_dbres_free(&r);
-    if (exists) {
-        refuse_new(p, 409, "A provider with this name exists already.");
+    if (pid != 0) {
+        pg_refuse(p, 409, "A provider with this name exists already.", pv_new);
         goto end;
     }
     hub_dbp ip[7] = {DB_STR(name),          DB_STR(ps.type),
@@ -163,24 +160,18 @@ static void do_create(pg *p)
         pg_fail_db(p);
         goto end;
     }
-    if (!hub_cred_store(p->db, &kr, pid, label, weight, secret, strlen(secret), &cid, &key_id,
-                        p->err, sizeof(p->err))) {
-        pg_fail(p, 500, p->err);
+    if (!seal(p, &kr, pid, label, weight, secret, &cid, &key_id))
         goto end;
-    }
-    pg_wipe_field(p, "secret");
     pg_json after;
     pg_json_init(&after);
     settings_json(&after, name, &ps);
     pg_json_str(&after, "credential", label);
     pg_json_int(&after, "weight", weight);
     pg_json_str(&after, "secret", "(sealed)");
-    bool ok = pg_audit(p, "provider.create", "provider", name, NULL, pg_json_done(&after));
+    bool ok = pg_audit_commit(p, "provider.create", "provider", name, NULL, &after);
     pg_json_free(&after);
-    if (!ok || !pg_tx_commit(p))
-        goto end;
-    snprintf(rel, sizeof(rel), "providers.cgi?id=%lld&done=created", pid);
-    pg_redirect(p, rel);
+    if (ok)
+        pg_redirect_done(p, "providers.cgi", pid, "created");
 end:
     pg_wipe_field(p, "secret");
     hub_keyring_wipe(&kr);
@@ -189,24 +180,13 @@ end:
 /* Locks provider id and returns its row in *r (caller frees); false after answering. */
 static bool lock_provider(pg *p, long long id, hub_dbres *r)
 {
-    hub_dbp q[1] = {DB_INT(id)};
-    if (!hub_db_exec(p->db, SQL_LOCK, q, 1, r, NULL, NULL)) {
-        pg_fail_db(p);
-        return false;
-    }
-    if (r->nrows == 0) {
-        hub_dbres_free(r);
-        pg_fail(p, 404, "There is no such provider.");
-        return false;
-    }
-    return true;
+    return pg_row(p, SQL_LOCK, id, r, "There is no such provider.");
 }
 
 static void do_update(pg *p, long long id)
 {
     hub_provider_spec ps;
     hub_dbres r;
-    char rel[64];
     const char *why = settings_from_form(p, &ps);
     if (why != NULL) {
         refuse_detail(p, id, 400, why);
@@ -222,27 +202,19 @@ static void do_update(pg *p, long long id)
     pg_json_init(&after);
     pg_json_row(&before, &r, 0, PROVIDER_KEYS, 7);
     settings_json(&after, hub_dbres_get(&r, 0, 0), &ps);
-    bool ok = hub_db_exec(p->db, SQL_UPDATE, up, 7, NULL, NULL, NULL);
-    if (!ok)
-        pg_fail_db(p);
-    else
-        ok = pg_audit(p, "provider.update", "provider", hub_dbres_get(&r, 0, 0),
-                      pg_json_done(&before), pg_json_done(&after)) &&
-             pg_tx_commit(p);
+    bool ok =
+        pg_exec(p, SQL_UPDATE, up, 7, NULL) &&
+        pg_audit_commit(p, "provider.update", "provider", hub_dbres_get(&r, 0, 0), &before, &after);
     pg_json_free(&before);
     pg_json_free(&after);
     hub_dbres_free(&r);
-    if (!ok)
-        return;
-    snprintf(rel, sizeof(rel), "providers.cgi?id=%lld&done=updated", id);
-    pg_redirect(p, rel);
+    if (ok)
+        pg_redirect_done(p, "providers.cgi", id, "updated");
 }
 
 static void do_set_enabled(pg *p, long long id, bool on)
 {
     hub_dbres r;
-    char rel[64];
-    snprintf(rel, sizeof(rel), "providers.cgi?id=%lld&done=%s", id, on ? "enabled" : "disabled");
     if (!pg_tx_begin(p) || !lock_provider(p, id, &r))
         return;
     bool same = (hub_dbres_int(&r, 0, 7, 0) != 0) == on;
@@ -254,18 +226,15 @@ static void do_set_enabled(pg *p, long long id, bool on)
         pg_json_init(&after);
         pg_json_bool(&before, "enabled", !on);
         pg_json_bool(&after, "enabled", on);
-        ok = hub_db_exec(p->db, SQL_SET_ENABLED, u, 2, NULL, NULL, NULL);
-        if (!ok)
-            pg_fail_db(p);
-        else
-            ok = pg_audit(p, on ? "provider.enable" : "provider.disable", "provider",
-                          hub_dbres_get(&r, 0, 0), pg_json_done(&before), pg_json_done(&after));
+        ok = pg_exec(p, SQL_SET_ENABLED, u, 2, NULL) &&
+             pg_audit(p, on ? "provider.enable" : "provider.disable", "provider",
+                      hub_dbres_get(&r, 0, 0), pg_json_done(&before), pg_json_done(&after));
         pg_json_free(&before);
         pg_json_free(&after);
     }
     hub_dbres_free(&r);
     if (ok && pg_tx_commit(p))
-        pg_redirect(p, rel);
+        pg_redirect_done(p, "providers.cgi", id, on ? "enabled" : "disabled");
 }
 
 static void do_cred_add(pg *p, long long id)
@@ -274,7 +243,7 @@ static void do_cred_add(pg *p, long long id)
     hub_dbres r = {0};
     const char *label = NULL;
     const char *secret = pg_in(p, "secret");
-    char label_buf[65], rel[64], target[140];
+    char label_buf[65], target[140];
     long weight = 1;
     long long cid = 0;
     int key_id = 0;
@@ -313,12 +282,8 @@ static void do_cred_add(pg *p, long long id)
             goto end;
         }
     }
-    if (!hub_cred_store(p->db, &kr, id, label, weight, secret, strlen(secret), &cid, &key_id,
-                        p->err, sizeof(p->err))) {
-        pg_fail(p, 500, p->err);
+    if (!seal(p, &kr, id, label, weight, secret, &cid, &key_id))
         goto end;
-    }
-    pg_wipe_field(p, "secret");
     snprintf(target, sizeof(target), "%s/%s", hub_dbres_get(&r, 0, 0), label);
     pg_json after;
     pg_json_init(&after);
@@ -327,12 +292,10 @@ static void do_cred_add(pg *p, long long id)
     pg_json_int(&after, "weight", weight);
     pg_json_str(&after, "secret", "(sealed)");
     pg_json_int(&after, "master_key_id", key_id);
-    bool ok = pg_audit(p, "credential.add", "credential", target, NULL, pg_json_done(&after));
+    bool ok = pg_audit_commit(p, "credential.add", "credential", target, NULL, &after);
     pg_json_free(&after);
-    if (!ok || !pg_tx_commit(p))
-        goto end;
-    snprintf(rel, sizeof(rel), "providers.cgi?id=%lld&done=cred_added", id);
-    pg_redirect(p, rel);
+    if (ok)
+        pg_redirect_done(p, "providers.cgi", id, "cred_added");
 end:
     pg_wipe_field(p, "secret");
     hub_dbres_free(&r);
@@ -342,17 +305,7 @@ end:
 /* Locks credential cid (with its provider) into *r; false after answering. */
 static bool lock_cred(pg *p, long long cid, hub_dbres *r)
 {
-    hub_dbp q[1] = {DB_INT(cid)};
-    if (!hub_db_exec(p->db, SQL_CRED, q, 1, r, NULL, NULL)) {
-        pg_fail_db(p);
-        return false;
-    }
-    if (r->nrows == 0) {
-        hub_dbres_free(r);
-        pg_fail(p, 404, "There is no such credential.");
-        return false;
-    }
-    return true;
+    return pg_row(p, SQL_CRED, cid, r, "There is no such credential.");
 }
 
 typedef enum { CRED_ENABLE, CRED_DISABLE, CRED_REMOVE } cred_op;
@@ -365,7 +318,7 @@ static void do_cred_change(pg *p, long long cid, cred_op op)
     static const char *const DONE[] = {"cred_enabled", "cred_disabled", "cred_removed"};
     static const char *const KEYS[] = {"id", "label", "weight", "status"};
     hub_dbres r;
-    char rel[80], target[140];
+    char target[140];
 
     if (!pg_tx_begin(p) || !lock_cred(p, cid, &r))
         return;
@@ -378,20 +331,14 @@ static void do_cred_change(pg *p, long long cid, cred_op op)
     pg_json_row(&before, &r, 0, KEYS, 4);
     if (op != CRED_REMOVE)
         pg_json_str(&after, "status", op == CRED_ENABLE ? "active" : "disabled");
-    bool ok = hub_db_exec(p->db, SQLS[op], q, 1, NULL, NULL, NULL);
-    if (!ok)
-        pg_fail_db(p);
-    else
-        ok = pg_audit(p, ACTIONS[op], "credential", target, pg_json_done(&before),
-                      op == CRED_REMOVE ? NULL : pg_json_done(&after)) &&
-             pg_tx_commit(p);
+    bool ok = pg_exec(p, SQLS[op], q, 1, NULL) &&
+              pg_audit_commit(p, ACTIONS[op], "credential", target, &before,
+                              op == CRED_REMOVE ? NULL : &after);
     pg_json_free(&before);
     pg_json_free(&after);
     hub_dbres_free(&r);
-    if (!ok)
-        return;
-    snprintf(rel, sizeof(rel), "providers.cgi?id=%lld&done=%s", pid, DONE[op]);
-    pg_redirect(p, rel);
+    if (ok)
+        pg_redirect_done(p, "providers.cgi", pid, DONE[op]);
 }
 
 static void do_test(pg *p, long long cid)

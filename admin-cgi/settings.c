@@ -142,13 +142,6 @@ static void show(pg *p, int status)
     pg_send(p, status);
 }
 
-static void refuse(pg *p, const char *msg)
-{
-    pg_tx_rollback(p);
-    pg_set_err(p, msg);
-    show(p, 400);
-}
-
 /* True when a URL is https://, or http:// to this machine (a test IdP). */
 static bool url_ok(const char *u)
 {
@@ -192,12 +185,12 @@ static void save(pg *p)
     for (size_t i = 0; i < NFIELDS; i++) {
         const char *why = value_problem(&FIELDS[i], pg_in(p, FIELDS[i].field));
         if (why != NULL) {
-            refuse(p, why);
+            pg_refuse(p, 400, why, show);
             return;
         }
     }
     if (secret != NULL && (strlen(secret) > 1024 || strpbrk(secret, "\r\n") != NULL)) {
-        refuse(p, "The client secret is too long or holds a line break.");
+        pg_refuse(p, 400, "The client secret is too long or holds a line break.", show);
         return;
     }
     if (secret != NULL && !pg_keyring(p, &kr))
@@ -242,17 +235,22 @@ end:
         pg_redirect(p, "settings.cgi?done=saved");
 }
 
+static void post(pg *p)
+{
+    const char *action = pg_in(p, "action");
+    if (action != NULL && strcmp(action, "save") == 0)
+        save(p);
+    else
+        pg_fail(p, 400, "Unknown action.");
+}
+
 int main(void)
 {
-    pg p;
-    if (pg_start(&p, "settings.cgi", "settings", true) && pg_auth(&p, "admin", "admin")) {
-        const char *action = pg_in(&p, "action");
-        if (!pg_is_post(&p))
-            show(&p, 200);
-        else if (action != NULL && strcmp(action, "save") == 0)
-            save(&p);
-        else
-            pg_fail(&p, 400, "Unknown action.");
-    }
-    return pg_finish(&p);
+    static const pg_app APP = {.program = "settings.cgi",
+                               .active = "settings",
+                               .read_role = "admin",
+                               .write_role = "admin",
+                               .post = post,
+                               .list = show};
+    return pg_run(&APP);
 }

@@ -38,7 +38,6 @@ static const char SQL_BY_MODEL[] =
     "COALESCE(SUM(cost_micro), 0) FROM usage_log "
     "WHERE user_id = ? AND ts >= DATE_FORMAT(UTC_TIMESTAMP(), '%Y-%m-01') "
     "GROUP BY model ORDER BY 4 DESC, 2 DESC LIMIT 20";
-static const char SQL_TEAM_NAME[] = "SELECT name FROM teams WHERE id = ?";
 
 static const char *const DONE[] = {"revoked", "The token was revoked. The gateway refuses it now.",
                                    NULL};
@@ -49,13 +48,10 @@ static void usage(pg *p)
     hub_dbres u, m;
     char cost[48];
     hub_dbp q[1] = {DB_INT(p->s.user_id)};
-    if (!hub_db_exec(p->db, SQL_USAGE, q, 1, &u, NULL, NULL)) {
-        pg_fail_db(p);
+    if (!pg_exec(p, SQL_USAGE, q, 1, &u))
         return;
-    }
-    if (!hub_db_exec(p->db, SQL_BY_MODEL, q, 1, &m, NULL, NULL)) {
+    if (!pg_exec(p, SQL_BY_MODEL, q, 1, &m)) {
         hub_dbres_free(&u);
-        pg_fail_db(p);
         return;
     }
     hub_fmt_usd(hub_dbres_int(&u, 0, 3, 0), 2, cost, sizeof(cost));
@@ -107,17 +103,14 @@ static void my_tokens(pg *p)
                                         "Created (UTC)", "Expires (UTC)", "Last used (UTC)",
                                         "Status",        "Actions"};
     hub_dbres r;
-    long page = pg_page_no(p);
+    long page = 1;
     char prefix[40];
-    hub_dbp q[3] = {DB_INT(p->s.user_id), DB_INT(PG_PAGE_SIZE + 1),
-                    DB_INT((page - 1) * PG_PAGE_SIZE)};
-    if (!hub_db_exec(p->db, SQL_MINE, q, 3, &r, NULL, NULL)) {
-        pg_fail_db(p);
+    hub_dbp q[1] = {DB_INT(p->s.user_id)};
+    if (!pg_list(p, SQL_MINE, q, 1, &page, &r))
         return;
-    }
     hub_html_raw(&p->body, "<h2>My tokens</h2>\n");
     pg_table_begin(p, HEADS, 8);
-    int shown = r.nrows > PG_PAGE_SIZE ? PG_PAGE_SIZE : r.nrows;
+    int shown = pg_shown(&r);
     for (int i = 0; i < shown; i++) {
         const char *st = hub_dbres_get(&r, i, 7);
         snprintf(prefix, sizeof(prefix), "%s…", hub_dbres_get(&r, i, 2));
@@ -161,20 +154,11 @@ static void show(pg *p, int status)
 {
     pg_begin(p, "My tokens");
     hub_html_raw(&p->body, "<h1>My tokens</h1>\n");
-    pg_done_notice(p, DONE);
-    if (p->err[0] != '\0')
-        pg_error_notice(p, NULL);
+    pg_notices(p, DONE);
     usage(p);
     my_tokens(p);
     create_form(p);
     pg_send(p, status);
-}
-
-static void refuse(pg *p, int status, const char *msg)
-{
-    pg_tx_rollback(p);
-    pg_set_err(p, msg);
-    show(p, status);
 }
 
 static void do_create(pg *p)
@@ -186,77 +170,48 @@ static void do_create(pg *p)
                        .created_by = p->s.user};
     const char *label = pg_in(p, "label");
     char name[129], team[129] = "";
-    long days = 0;
     hub_dbres r;
     const char *why = NULL;
 
-    ks.models = pg_in(p, "models");
     if (label == NULL || !hub_name_ok(label, 64, HUB_CHARS_PRINCIPAL))
         why = "The name must be 1-64 characters of A-Z a-z 0-9 . _ @ + -.";
     else if (strlen(p->s.user) + 1 + strlen(label) > 128)
         why = "The name is too long for your user name; choose a shorter one.";
-    else if (ks.models != NULL && !hub_globs_ok(ks.models))
-        why = "Allowed models must be comma-separated globs of A-Z a-z 0-9 . _ : @ / * ? - "
-              "(no spaces).";
-    else if (pg_in(p, "expires_days") != NULL &&
-             !hub_int_ok(pg_in(p, "expires_days"), 1, HUB_KEY_DAYS_MAX, &days))
-        why = "Expires after must be a whole number of days, 1-36500.";
+    else
+        why = ko_limits_from_form(p, &ks);
     if (why != NULL) {
-        refuse(p, 400, why);
+        pg_refuse(p, 400, why, show);
         return;
     }
-    if (pg_in(p, "expires_days") != NULL)
-        ks.expires_days = days;
     snprintf(name, sizeof(name), "%s:%s", p->s.user, label);
     ks.name = name;
     hub_dbp q[1] = {DB_INT(p->s.user_id)};
-    if (!hub_db_exec(p->db, SQL_LIVE, q, 1, &r, NULL, NULL)) {
-        pg_fail_db(p);
+    if (!pg_exec(p, SQL_LIVE, q, 1, &r))
         return;
-    }
     long long live = hub_dbres_int(&r, 0, 0, 0);
     hub_dbres_free(&r);
     if (live >= MAX_LIVE_TOKENS) {
-        refuse(p, 409, "You have 50 live tokens already; revoke one first.");
+        pg_refuse(p, 409, "You have 50 live tokens already; revoke one first.", show);
         return;
     }
-    if (ks.team_id != 0) {
-        hub_dbp tq[1] = {DB_INT(ks.team_id)};
-        if (!hub_db_exec(p->db, SQL_TEAM_NAME, tq, 1, &r, NULL, NULL)) {
-            pg_fail_db(p);
-            return;
-        }
-        snprintf(team, sizeof(team), "%s", hub_dbres_get(&r, 0, 0) ? hub_dbres_get(&r, 0, 0) : "");
-        hub_dbres_free(&r);
-    }
+    if (ks.team_id != 0 && !pg_team_name(p, ks.team_id, team, sizeof(team)))
+        return;
     if (ko_create(p, &ks, p->s.user, team[0] ? team : NULL, "tokens.cgi") == HUB_EINVAL)
-        refuse(p, 409, "You already have a token with that name; choose another.");
+        pg_refuse(p, 409, "You already have a token with that name; choose another.", show);
 }
 
 static void post(pg *p)
 {
-    const char *action = pg_in(p, "action");
-    long long id = 0;
-    if (action != NULL && strcmp(action, "create") == 0) {
-        do_create(p);
-    } else if (action != NULL && strcmp(action, "revoke") == 0) {
-        if (!pg_id(p, "id", &id))
-            pg_fail(p, 400, "The form did not say which token.");
-        else if (ko_revoke(p, id, p->s.user_id, "personal"))
-            pg_redirect(p, "tokens.cgi?done=revoked");
-    } else {
-        pg_fail(p, 400, "Unknown action.");
-    }
+    ko_post(p, do_create, p->s.user_id, "personal", "tokens.cgi", "token");
 }
 
 int main(void)
 {
-    pg p;
-    if (pg_start(&p, "tokens.cgi", "tokens", true) && pg_auth(&p, "member", "member")) {
-        if (pg_is_post(&p))
-            post(&p);
-        else
-            show(&p, 200);
-    }
-    return pg_finish(&p);
+    static const pg_app APP = {.program = "tokens.cgi",
+                               .active = "tokens",
+                               .read_role = "member",
+                               .write_role = "member",
+                               .post = post,
+                               .list = show};
+    return pg_run(&APP);
 }

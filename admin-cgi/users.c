@@ -29,10 +29,16 @@ static const char SQL_LIST[] =
     "WHERE (? IS NULL OR LOCATE(?, u.name) > 0) AND (? IS NULL OR u.role = ?) "
     "ORDER BY u.name LIMIT ? OFFSET ?";
 static const char SQL_TEAMS[] = "SELECT id, name FROM teams ORDER BY name LIMIT 1000";
+/* with the team's monthly budget, this month's spend and the 80 / 100 % alerts (limits.cgi) */
 static const char SQL_TEAM_LIST[] =
-    "SELECT t.name, COUNT(m.user_id), DATE_FORMAT(t.created_at, '%Y-%m-%d %H:%i') "
+    "SELECT t.name, COUNT(m.user_id), DATE_FORMAT(t.created_at, '%Y-%m-%d %H:%i'), "
+    "l.budget_micro, b.spent_micro, b.alert80_at IS NOT NULL, b.alert100_at IS NOT NULL "
     "FROM teams t LEFT JOIN memberships m ON m.team_id = t.id "
-    "GROUP BY t.id, t.name, t.created_at ORDER BY t.name LIMIT ? OFFSET ?";
+    "LEFT JOIN limits l ON l.scope_type = 'team' AND l.scope_id = t.id "
+    "LEFT JOIN budget_usage b ON b.scope_type = 'team' AND b.scope_id = t.id "
+    "AND b.month = DATE_FORMAT(UTC_TIMESTAMP(), '%Y-%m-01') "
+    "GROUP BY t.id, t.name, t.created_at, l.budget_micro, b.spent_micro, b.alert80_at, "
+    "b.alert100_at ORDER BY t.name LIMIT ? OFFSET ?";
 static const char SQL_ONE[] =
     "SELECT u.id, u.name, u.email, u.role, u.auth_source, u.team_id, t.name, u.disabled, "
     "DATE_FORMAT(u.created_at, '%Y-%m-%d %H:%i'), DATE_FORMAT(u.last_login_at, '%Y-%m-%d %H:%i'), "
@@ -98,33 +104,23 @@ void uv_list(pg *p, int status)
     hub_dbres r, teams;
     const char *q = pg_arg(p, "q");
     const char *role = pg_arg(p, "role");
-    long page = pg_page_no(p);
+    long page = 1;
 
     if (q != NULL && q[0] == '\0')
         q = NULL;
     if (role != NULL && !hub_name_ok(role, 16, ""))
         role = NULL;
-    hub_dbp qp[6] = {DB_STR(q),
-                     DB_STR(q),
-                     DB_STR(role),
-                     DB_STR(role),
-                     DB_INT(PG_PAGE_SIZE + 1),
-                     DB_INT((page - 1) * PG_PAGE_SIZE)};
-    if (!hub_db_exec(p->db, SQL_LIST, qp, 6, &r, NULL, NULL)) {
-        pg_fail_db(p);
+    hub_dbp qp[4] = {DB_STR(q), DB_STR(q), DB_STR(role), DB_STR(role)};
+    if (!pg_list(p, SQL_LIST, qp, 4, &page, &r))
         return;
-    }
-    if (!hub_db_exec(p->db, SQL_TEAMS, NULL, 0, &teams, NULL, NULL)) {
+    if (!pg_exec(p, SQL_TEAMS, NULL, 0, &teams)) {
         hub_dbres_free(&r);
-        pg_fail_db(p);
         return;
     }
     pg_begin(p, "Users");
     hub_html_raw(&p->body, "<h1>Users &amp; teams</h1>\n");
     tabs(p, false);
-    pg_done_notice(p, DONE);
-    if (p->err[0] != '\0')
-        pg_error_notice(p, NULL);
+    pg_notices(p, DONE);
     hub_html_printf(&p->body, "<form method=\"get\" action=\"%s\" class=\"filters\">\n", p->self);
     pg_input(p, "Name contains", "search", "q", q, "maxlength=\"128\"", NULL);
     const char *roles[8] = {"", "any", "admin", NULL, "viewer", NULL, "member", NULL};
@@ -132,7 +128,7 @@ void uv_list(pg *p, int status)
     hub_html_raw(&p->body, "<button type=\"submit\" class=\"btn btn-quiet\">Filter</button>"
                            "</form>\n");
     pg_table_begin(p, HEADS, 9);
-    int shown = r.nrows > PG_PAGE_SIZE ? PG_PAGE_SIZE : r.nrows;
+    int shown = pg_shown(&r);
     for (int i = 0; i < shown; i++) {
         bool off = hub_dbres_int(&r, i, 7, 0) != 0;
         hub_html_printf(&p->body, "<tr><td><a href=\"%s?id=%lld\">%s</a></td>", p->self,
@@ -147,51 +143,56 @@ void uv_list(pg *p, int status)
     if (shown == 0)
         pg_empty_row(p, 9, "No users match.");
     pg_table_end(p);
-    hub_buf qs;
-    hub_buf_init(&qs, 0);
-    if (q != NULL) {
-        hub_buf_puts(&qs, "q=");
-        hub_cgi_urlencode(&qs, q);
-    }
-    if (role != NULL) {
-        hub_buf_puts(&qs, qs.len > 0 ? "&role=" : "role=");
-        hub_cgi_urlencode(&qs, role);
-    }
-    pg_pager(p, qs.len > 0 ? qs.data : "", page, r.nrows > PG_PAGE_SIZE);
-    hub_buf_free(&qs);
+    const char *names[2] = {"q", "role"}, *vals[2] = {q, role};
+    pg_pager_filters(p, NULL, names, vals, 2, page, r.nrows > PG_PAGE_SIZE);
     add_user_form(p, &teams);
     hub_dbres_free(&r);
     hub_dbres_free(&teams);
     pg_send(p, status);
 }
 
-void uv_teams(pg *p, int status)
+/* The "Budget this month" cell of row i of SQL_TEAM_LIST: spend of budget, alert badge. */
+static void budget_cell(pg *p, const hub_dbres *r, int i)
 {
-    static const char *const HEADS[] = {"Team", "Members", "Created (UTC)"};
-    hub_dbres r;
-    long page = pg_page_no(p);
-    hub_dbp q[2] = {DB_INT(PG_PAGE_SIZE + 1), DB_INT((page - 1) * PG_PAGE_SIZE)};
-    if (!hub_db_exec(p->db, SQL_TEAM_LIST, q, 2, &r, NULL, NULL)) {
-        pg_fail_db(p);
+    char spent[48], budget[48];
+    if (hub_dbres_get(r, i, 3) == NULL) {
+        pg_td(p, NULL);
         return;
     }
+    hub_fmt_usd(hub_dbres_int(r, i, 4, 0), 2, spent, sizeof(spent));
+    hub_fmt_usd(hub_dbres_int(r, i, 3, 0), 2, budget, sizeof(budget));
+    bool a100 = hub_dbres_int(r, i, 6, 0) != 0, a80 = hub_dbres_int(r, i, 5, 0) != 0;
+    hub_html_printf(&p->body, "<td><a href=\"%s/limits.cgi\">$%s of $%s</a>", p->cfg.admin_base,
+                    spent, budget);
+    if (a100 || a80)
+        hub_html_printf(&p->body, " <span class=\"badge badge-%s\">%s</span>",
+                        a100 ? "off" : "warn", a100 ? "100 % reached" : "80 % reached");
+    hub_html_raw(&p->body, "</td>");
+}
+
+void uv_teams(pg *p, int status)
+{
+    static const char *const HEADS[] = {"Team", "Members", "Created (UTC)", "Budget this month"};
+    hub_dbres r;
+    long page = 1;
+    if (!pg_list(p, SQL_TEAM_LIST, NULL, 0, &page, &r))
+        return;
     pg_begin(p, "Teams");
     hub_html_raw(&p->body, "<h1>Users &amp; teams</h1>\n");
     tabs(p, true);
-    pg_done_notice(p, DONE);
-    if (p->err[0] != '\0')
-        pg_error_notice(p, NULL);
-    pg_table_begin(p, HEADS, 3);
-    int shown = r.nrows > PG_PAGE_SIZE ? PG_PAGE_SIZE : r.nrows;
+    pg_notices(p, DONE);
+    pg_table_begin(p, HEADS, 4);
+    int shown = pg_shown(&r);
     for (int i = 0; i < shown; i++) {
         hub_html_raw(&p->body, "<tr>");
         pg_td(p, hub_dbres_get(&r, i, 0));
         pg_td_num(p, hub_dbres_int(&r, i, 1, 0));
         pg_td(p, hub_dbres_get(&r, i, 2));
+        budget_cell(p, &r, i);
         hub_html_raw(&p->body, "</tr>\n");
     }
     if (shown == 0)
-        pg_empty_row(p, 3, "No teams yet.");
+        pg_empty_row(p, 4, "No teams yet.");
     pg_table_end(p);
     pg_pager(p, "view=teams", page, r.nrows > PG_PAGE_SIZE);
     hub_html_raw(&p->body, "<section class=\"panel\"><h2>Add a team</h2>\n");
@@ -211,13 +212,10 @@ static void team_forms(pg *p, long long id, const hub_dbres *u)
 {
     hub_dbres mine, all;
     hub_dbp q[1] = {DB_INT(id)};
-    if (!hub_db_exec(p->db, SQL_MEMBER_OF, q, 1, &mine, NULL, NULL)) {
-        pg_fail_db(p);
+    if (!pg_exec(p, SQL_MEMBER_OF, q, 1, &mine))
         return;
-    }
-    if (!hub_db_exec(p->db, SQL_TEAMS, NULL, 0, &all, NULL, NULL)) {
+    if (!pg_exec(p, SQL_TEAMS, NULL, 0, &all)) {
         hub_dbres_free(&mine);
-        pg_fail_db(p);
         return;
     }
     hub_html_raw(&p->body, "<section class=\"panel\"><h2>Teams</h2>\n<ul class=\"plain\">\n");
@@ -267,25 +265,15 @@ static void facts(pg *p, const hub_dbres *r)
 void uv_user(pg *p, long long id, int status)
 {
     hub_dbres r;
-    hub_dbp q[1] = {DB_INT(id)};
-    if (!hub_db_exec(p->db, SQL_ONE, q, 1, &r, NULL, NULL)) {
-        pg_fail_db(p);
+    if (!pg_row(p, SQL_ONE, id, &r, "There is no such user."))
         return;
-    }
-    if (r.nrows == 0) {
-        hub_dbres_free(&r);
-        pg_fail(p, 404, "There is no such user.");
-        return;
-    }
     bool self = id == p->s.user_id;
     bool off = hub_dbres_int(&r, 0, 7, 0) != 0;
     const char *src = hub_dbres_get(&r, 0, 4);
     pg_begin(p, hub_dbres_get(&r, 0, 1));
     hub_html_printf(&p->body, "<p class=\"crumbs\"><a href=\"%s\">Users</a></p>\n<h1>%s</h1>\n",
                     p->self, hub_dbres_get(&r, 0, 1));
-    pg_done_notice(p, DONE);
-    if (p->err[0] != '\0')
-        pg_error_notice(p, NULL);
+    pg_notices(p, DONE);
     facts(p, &r);
     hub_html_printf(&p->body, "<p><a href=\"%s/keys.cgi?user=", p->cfg.admin_base);
     hub_buf enc;
@@ -329,20 +317,15 @@ void uv_user(pg *p, long long id, int status)
 
 int main(void)
 {
-    pg p;
-    long long id = 0;
-    if (pg_start(&p, "users.cgi", "users", true) && pg_auth(&p, "admin", "admin")) {
-        const char *view = pg_arg(&p, "view");
-        if (pg_is_post(&p))
-            up_post(&p);
-        else if (view != NULL && strcmp(view, "teams") == 0)
-            uv_teams(&p, 200);
-        else if (pg_arg(&p, "id") != NULL && pg_id(&p, "id", &id))
-            uv_user(&p, id, 200);
-        else if (pg_arg(&p, "id") != NULL)
-            pg_fail(&p, 404, "There is no such user.");
-        else
-            uv_list(&p, 200);
-    }
-    return pg_finish(&p);
+    static const pg_app APP = {.program = "users.cgi",
+                               .active = "users",
+                               .read_role = "admin",
+                               .write_role = "admin",
+                               .post = up_post,
+                               .view = "teams",
+                               .view_fn = uv_teams,
+                               .item = uv_user,
+                               .missing = "There is no such user.",
+                               .list = uv_list};
+    return pg_run(&APP);
 }

@@ -28,7 +28,6 @@ static const char SQL_USER_INSERT[] =
 static const char SQL_MEMBER_INSERT[] =
     "INSERT IGNORE INTO memberships (user_id, team_id) VALUES (?, ?)";
 static const char SQL_MEMBER_DELETE[] = "DELETE FROM memberships WHERE user_id = ? AND team_id = ?";
-static const char SQL_TEAM_BY_ID[] = "SELECT name FROM teams WHERE id = ?";
 static const char SQL_TEAM_FIND[] = "SELECT id FROM teams WHERE name = ? FOR UPDATE";
 static const char SQL_TEAM_INSERT[] = "INSERT INTO teams (name) VALUES (?)";
 static const char SQL_LOCK[] =
@@ -53,13 +52,8 @@ static bool role_ok(const char *r)
 /* Re-shows the list (id 0), the teams (id -1) or user id with msg. */
 static void refuse(pg *p, long long id, int status, const char *msg)
 {
-    pg_tx_rollback(p);
-    pg_set_err(p, msg);
-    if (id == 0)
-        uv_list(p, status);
-    else if (id < 0)
-        uv_teams(p, status);
-    else
+    pg_refuse(p, status, msg, id == 0 ? uv_list : id < 0 ? uv_teams : NULL);
+    if (id > 0)
         uv_user(p, id, status);
 }
 
@@ -80,28 +74,16 @@ static const char *password_problem(pg *p)
     return p->err;
 }
 
-/* Runs a one-row statement; false after answering on a DB error. */
-static bool exec(pg *p, const char *sql, const hub_dbp *q, int n, hub_dbres *r)
+/* Hashes the submitted password into hash and wipes both password fields; false after an
+ * error page. */
+static bool hash_password(pg *p, char *hash, size_t hashsz)
 {
-    if (!hub_db_exec(p->db, sql, q, n, r, NULL, NULL)) {
-        pg_fail_db(p);
-        return false;
-    }
-    return true;
-}
-
-/* The name of team id into out ("" when none); false after answering on a DB error. */
-static bool team_name(pg *p, long long tid, char *out, size_t outsz)
-{
-    hub_dbres r;
-    hub_dbp q[1] = {DB_INT(tid)};
-    out[0] = '\0';
-    if (!exec(p, SQL_TEAM_BY_ID, q, 1, &r))
-        return false;
-    if (r.nrows > 0)
-        snprintf(out, outsz, "%s", hub_dbres_get(&r, 0, 0));
-    hub_dbres_free(&r);
-    return true;
+    bool ok = hub_password_hash(pg_in(p, "password"), hash, hashsz);
+    pg_wipe_field(p, "password");
+    pg_wipe_field(p, "password2");
+    if (!ok)
+        pg_fail(p, 500, "The password could not be hashed.");
+    return ok;
 }
 
 static void do_create(pg *p)
@@ -110,7 +92,6 @@ static void do_create(pg *p)
     const char *why = NULL;
     char hash[256], team[129] = "";
     long long tid = 0, uid = 0;
-    hub_dbres r;
 
     if (name == NULL || !hub_name_ok(name, 128, HUB_CHARS_PRINCIPAL))
         why = "The user name must be 1-128 characters of A-Z a-z 0-9 . _ @ + -.";
@@ -127,27 +108,20 @@ static void do_create(pg *p)
         return;
     }
     if (tid != 0) {
-        if (!team_name(p, tid, team, sizeof(team)))
+        if (!pg_team_name(p, tid, team, sizeof(team)))
             return;
         if (team[0] == '\0') {
             refuse(p, 0, 400, "There is no such team.");
             return;
         }
     }
-    if (!hub_password_hash(pg_in(p, "password"), hash, sizeof(hash))) {
-        pg_fail(p, 500, "The password could not be hashed.");
+    if (!hash_password(p, hash, sizeof(hash)))
         return;
-    }
-    pg_wipe_field(p, "password");
-    pg_wipe_field(p, "password2");
     if (!pg_tx_begin(p))
         return;
-    hub_dbp fq[1] = {DB_STR(name)};
-    if (!exec(p, SQL_USER_FIND, fq, 1, &r))
+    if (!pg_lookup_id(p, SQL_USER_FIND, name, &uid))
         return;
-    bool exists = r.nrows > 0;
-    hub_dbres_free(&r);
-    if (exists) {
+    if (uid != 0) {
         refuse(p, 0, 409, "A user with this name exists already.");
         return;
     }
@@ -160,7 +134,7 @@ static void do_create(pg *p)
         return;
     }
     hub_dbp mp[2] = {DB_INT(uid), DB_INT(tid)};
-    if (tid != 0 && !exec(p, SQL_MEMBER_INSERT, mp, 2, NULL))
+    if (tid != 0 && !pg_exec(p, SQL_MEMBER_INSERT, mp, 2, NULL))
         return;
     pg_json a;
     pg_json_init(&a);
@@ -170,35 +144,30 @@ static void do_create(pg *p)
     pg_json_str(&a, "team", tid != 0 ? team : NULL);
     pg_json_str(&a, "auth_source", "local");
     pg_json_str(&a, "password", "(set)");
-    bool ok = pg_audit(p, "user.create", "user", name, NULL, pg_json_done(&a)) && pg_tx_commit(p);
+    bool ok = pg_audit_commit(p, "user.create", "user", name, NULL, &a);
     pg_json_free(&a);
-    if (ok) {
-        char rel[64];
-        snprintf(rel, sizeof(rel), "users.cgi?id=%lld&done=created", uid);
-        pg_redirect(p, rel);
-    }
+    if (ok)
+        pg_redirect_done(p, "users.cgi", uid, "created");
 }
 
 static void do_team_create(pg *p)
 {
     const char *name = pg_in(p, "team_name");
-    hub_dbres r;
     if (name == NULL || !hub_name_ok(name, 128, HUB_CHARS_PRINCIPAL)) {
         refuse(p, -1, 400, "The team name must be 1-128 characters of A-Z a-z 0-9 . _ @ + -.");
         return;
     }
     if (!pg_tx_begin(p))
         return;
-    hub_dbp q[1] = {DB_STR(name)};
-    if (!exec(p, SQL_TEAM_FIND, q, 1, &r))
+    long long tid = 0;
+    if (!pg_lookup_id(p, SQL_TEAM_FIND, name, &tid))
         return;
-    bool exists = r.nrows > 0;
-    hub_dbres_free(&r);
-    if (exists) {
+    hub_dbp q[1] = {DB_STR(name)};
+    if (tid != 0) {
         refuse(p, -1, 409, "A team with this name exists already.");
         return;
     }
-    if (!exec(p, SQL_TEAM_INSERT, q, 1, NULL) ||
+    if (!pg_exec(p, SQL_TEAM_INSERT, q, 1, NULL) ||
         !pg_audit(p, "team.create", "team", name, NULL, "{}") || !pg_tx_commit(p))
         return;
     pg_redirect(p, "users.cgi?view=teams&done=team");
@@ -208,25 +177,14 @@ static void do_team_create(pg *p)
  * answering. */
 static bool lock_user(pg *p, long long id, hub_dbres *r)
 {
-    hub_dbp q[1] = {DB_INT(id)};
-    if (!pg_tx_begin(p) || !exec(p, SQL_LOCK, q, 1, r))
-        return false;
-    if (r->nrows == 0) {
-        hub_dbres_free(r);
-        pg_fail(p, 404, "There is no such user.");
-        return false;
-    }
-    return true;
+    return pg_tx_begin(p) && pg_row(p, SQL_LOCK, id, r, "There is no such user.");
 }
 
 /* Commits and redirects to user id with ?done=done. */
 static void finish(pg *p, long long id, const char *done)
 {
-    char rel[80];
-    if (!pg_tx_commit(p))
-        return;
-    snprintf(rel, sizeof(rel), "users.cgi?id=%lld&done=%s", id, done);
-    pg_redirect(p, rel);
+    if (pg_tx_commit(p))
+        pg_redirect_done(p, "users.cgi", id, done);
 }
 
 /* Audits action on user name with one before → after string field. */
@@ -259,7 +217,7 @@ static void do_role(pg *p, long long id)
     if (!lock_user(p, id, &r))
         return;
     hub_dbp q[2] = {DB_STR(role), DB_INT(id)};
-    bool ok = exec(p, SQL_SET_ROLE, q, 2, NULL);
+    bool ok = pg_exec(p, SQL_SET_ROLE, q, 2, NULL);
     if (ok && !hub_session_end_user(p->db, id)) {
         pg_fail_db(p);
         ok = false;
@@ -281,7 +239,7 @@ static void do_disable(pg *p, long long id, bool off)
     if (!lock_user(p, id, &r))
         return;
     hub_dbp q[2] = {DB_INT(off ? 1 : 0), DB_INT(id)};
-    bool ok = exec(p, SQL_SET_DISABLED, q, 2, NULL);
+    bool ok = pg_exec(p, SQL_SET_DISABLED, q, 2, NULL);
     if (ok && off && !hub_session_end_user(p->db, id)) {
         pg_fail_db(p);
         ok = false;
@@ -312,7 +270,7 @@ static void do_member(pg *p, long long id, member_op op)
         return;
     }
     if (tid != 0) {
-        if (!team_name(p, tid, team, sizeof(team)))
+        if (!pg_team_name(p, tid, team, sizeof(team)))
             return;
         if (team[0] == '\0') {
             refuse(p, id, 400, "There is no such team.");
@@ -323,7 +281,7 @@ static void do_member(pg *p, long long id, member_op op)
         return;
     char before[129] = "";
     long long cur = hub_dbres_int(&r, 0, 3, 0);
-    if (cur != 0 && op == M_PRIMARY && !team_name(p, cur, before, sizeof(before))) {
+    if (cur != 0 && op == M_PRIMARY && !pg_team_name(p, cur, before, sizeof(before))) {
         hub_dbres_free(&r);
         return;
     }
@@ -332,13 +290,14 @@ static void do_member(pg *p, long long id, member_op op)
     hub_dbp clear[2] = {DB_NULL, DB_INT(id)};
     bool ok;
     if (op == M_ADD)
-        ok = exec(p, SQL_MEMBER_INSERT, ut, 2, NULL) && exec(p, SQL_SET_TEAM_IF_NONE, tu, 2, NULL);
+        ok = pg_exec(p, SQL_MEMBER_INSERT, ut, 2, NULL) &&
+             pg_exec(p, SQL_SET_TEAM_IF_NONE, tu, 2, NULL);
     else if (op == M_REMOVE)
-        ok = exec(p, SQL_MEMBER_DELETE, ut, 2, NULL) && exec(p, SQL_CLEAR_TEAM, ut, 2, NULL);
+        ok = pg_exec(p, SQL_MEMBER_DELETE, ut, 2, NULL) && pg_exec(p, SQL_CLEAR_TEAM, ut, 2, NULL);
     else if (tid != 0)
-        ok = exec(p, SQL_MEMBER_INSERT, ut, 2, NULL) && exec(p, SQL_SET_TEAM, tu, 2, NULL);
+        ok = pg_exec(p, SQL_MEMBER_INSERT, ut, 2, NULL) && pg_exec(p, SQL_SET_TEAM, tu, 2, NULL);
     else
-        ok = exec(p, SQL_SET_TEAM, clear, 2, NULL);
+        ok = pg_exec(p, SQL_SET_TEAM, clear, 2, NULL);
     if (ok) {
         if (op == M_PRIMARY)
             ok = audit1(p, ACTIONS[op], hub_dbres_get(&r, 0, 0), "primary_team",
@@ -361,12 +320,8 @@ static void do_password(pg *p, long long id)
         refuse(p, id, 400, why);
         return;
     }
-    if (!hub_password_hash(pg_in(p, "password"), hash, sizeof(hash))) {
-        pg_fail(p, 500, "The password could not be hashed.");
+    if (!hash_password(p, hash, sizeof(hash)))
         return;
-    }
-    pg_wipe_field(p, "password");
-    pg_wipe_field(p, "password2");
     if (!lock_user(p, id, &r))
         return;
     const char *src = hub_dbres_get(&r, 0, 4);
@@ -378,7 +333,7 @@ static void do_password(pg *p, long long id)
         return;
     }
     hub_dbp q[2] = {DB_STR(hash), DB_INT(id)};
-    bool ok = exec(p, SQL_SET_PASSWORD, q, 2, NULL) &&
+    bool ok = pg_exec(p, SQL_SET_PASSWORD, q, 2, NULL) &&
               audit1(p, "user.password", hub_dbres_get(&r, 0, 0), "password", NULL, "(set)");
     explicit_bzero(hash, sizeof(hash));
     hub_dbres_free(&r);

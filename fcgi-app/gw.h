@@ -81,6 +81,7 @@ typedef struct {
     long long t0_ms;
     gw_principal who;
     bool headers_sent;
+    char limit_headers[400]; /* x-ratelimit-* lines for every answer (gw_limits.c); "" = none */
 } gw_call;
 
 /* ---- gw_http.c: reading the request, writing the answer ---- */
@@ -224,6 +225,37 @@ bool gw_parse_json_body(gw_call *c, json_object **out);
 bool gw_validate_openai(gw_call *c, gw_endpoint ep, json_object *o, const char **model);
 /* Sets job->stream and job->client_usage from job->req. */
 void gw_job_stream_flags(gw_job *job);
+
+/* ---- gw_limits.c: monthly budgets and RPM / TPM limits (lib/hub_limits.h) ---- */
+
+/* What a request holds against the limits of its key, user and team, from admission to
+ * settlement. n = 0: no limit applies (nothing to settle). */
+typedef struct {
+    int n;
+    struct {
+        int scope; /* hub_scope */
+        long long id;
+        long long budget_micro; /* -1: no budget (nothing reserved) */
+        bool rate;              /* counted in `window` */
+        bool tpm;               /* the scope has a TPM limit (settle corrects the estimate) */
+    } s[3];
+    char month[11];  /* the budget month reserved in */
+    char window[20]; /* the rate window counted in */
+    long long est_micro, est_tokens;
+    long long cost_micro, tokens; /* what the attempts metered (gw_limits_add) */
+} gw_hold;
+
+/* Admits the job against the budgets (reserve est) and rate limits of c->who; the estimate
+ * uses the dearest price of the plan. Costs no query when no scope has a limit. On refusal
+ * answers the client (402 budget_exceeded, 429 with Retry-After, 503 when the database cannot
+ * tell) and returns false. Sets c->limit_headers when a rate limit applies. */
+bool gw_limits_admit(gw_call *c, const gw_job *job, const hub_catalog *cat, const hub_plan *plan,
+                     gw_hold *h);
+/* Adds the metered record of one attempt (hub_usage_init'ed before the attempt). */
+void gw_limits_add(gw_hold *h, const hub_usage *u);
+/* Settles: the reservation becomes the attempts' cost (0 when nothing was charged), TPM
+ * counts the actual tokens; flags 80 / 100 % of a budget once a month in the log. */
+void gw_limits_settle(gw_call *c, gw_hold *h);
 
 /* ---- gw_meter.c ---- */
 

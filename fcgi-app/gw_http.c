@@ -75,8 +75,9 @@ static void head(gw_call *c, int status, const char *content_type, const char *e
 {
     FCGX_FPrintF(c->w->req.out,
                  "Status: %d %s\r\nContent-Type: %s\r\nX-Request-Id: %s\r\n"
-                 "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n%s",
-                 status, hub_http_reason(status), content_type, c->request_id, extra ? extra : "");
+                 "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n%s%s",
+                 status, hub_http_reason(status), content_type, c->request_id, extra ? extra : "",
+                 c->limit_headers);
     c->headers_sent = true;
 }
 

@@ -75,6 +75,10 @@ void gw_proxy(gw_call *c, gw_job *job)
         goto end;
     }
 
+    gw_hold hold; /* budgets and rate limits: reserved before the first attempt */
+    if (!gw_limits_admit(c, job, cat, &plan, &hold))
+        goto end;
+
     gw_result last = {.err = HUB_EUNAVAIL};
     snprintf(last.msg, sizeof(last.msg), "No provider of the model '%s' has a usable credential.",
              job->model);
@@ -119,6 +123,7 @@ void gw_proxy(gw_call *c, gw_job *job)
             }
             tried.ids[tried.n++] = cr->id;
             hub_usage u;
+            hub_usage_init(&u);
             gw_attempt a = {
                 .c = c,
                 .job = job,
@@ -129,6 +134,7 @@ void gw_proxy(gw_call *c, gw_job *job)
                 .usage = &u,
             };
             gw_attempt_run(&a); /* meters itself once the attempt goes upstream */
+            gw_limits_add(&hold, &u);
             attempts++;
             if (a.res.answered) {
                 answered = true;
@@ -150,6 +156,7 @@ void gw_proxy(gw_call *c, gw_job *job)
     }
     if (!answered)
         fail(c, &last);
+    gw_limits_settle(c, &hold); /* after the last attempt (a stream has ended by now) */
 end:
     hub_catalog_release(cat);
 }

@@ -8,6 +8,7 @@
 #include "gw_jwt.h"
 
 #include "hub_log.h"
+#include "hub_rollup.h"
 #include "hub_uuid.h"
 
 #include <errno.h>
@@ -88,6 +89,7 @@ static void *worker_main(void *arg)
 static void *drain_main(void *arg)
 {
     hub_db *db = arg;
+    hub_rollup_ticker rollup = {0};
     int backoff_ms = g_ctx.cfg.spool_flush_ms;
     bool last = false;
     while (!last) {
@@ -106,6 +108,7 @@ static void *drain_main(void *arg)
         long rows = 0;
         if (hub_spool_drain(g_ctx.spool, db, &rows)) {
             backoff_ms = g_ctx.cfg.spool_flush_ms;
+            hub_rollup_tick(&rollup, db, &g_ctx.cfg); /* analytics rollups, retention */
         } else {
             backoff_ms = backoff_ms * 2 > 2000 ? 2000 : backoff_ms * 2;
         }

@@ -16,7 +16,6 @@
 #include "hub_password.h"
 #include "hub_session.h"
 
-#include <getopt.h>
 #include <stdio_ext.h>
 #include <string.h>
 #include <unistd.h>
@@ -96,6 +95,22 @@ static bool generate(char *pw)
     return true;
 }
 
+/* Refuses a weak password pw, else hashes it into hash (HASH_MAX bytes). false after
+ * printing the error. */
+static bool hash_password(const char *pw, char *hash)
+{
+    const char *weak = hub_password_weak(pw);
+    if (weak != NULL) {
+        hc_err("password refused: %s; nothing was changed", weak);
+        return false;
+    }
+    if (!hub_password_hash(pw, hash, HASH_MAX)) {
+        hc_err("cannot hash the password; nothing was changed");
+        return false;
+    }
+    return true;
+}
+
 /*
  * Gets the password of "admin create": from stdin (not a terminal, first line not empty)
  * or generated (*generated). Checks its strength and hashes it into hash. false after
@@ -118,16 +133,7 @@ static bool admin_password(char *pw, size_t pwsz, bool *generated, char *hash)
         }
         *generated = true;
     }
-    const char *weak = hub_password_weak(pw);
-    if (weak != NULL) {
-        hc_err("password refused: %s; nothing was changed", weak);
-        return false;
-    }
-    if (!hub_password_hash(pw, hash, HASH_MAX)) {
-        hc_err("cannot hash the password; nothing was changed");
-        return false;
-    }
-    return true;
+    return hash_password(pw, hash);
 }
 
 /* Writes the generated password alone on stdout. false (and nothing left in the stdio
@@ -137,6 +143,20 @@ static bool show_password(const char *pw)
     if (fputs(pw, stdout) < 0 || fputc('\n', stdout) == EOF || fflush(stdout) != 0) {
         __fpurge(stdout);
         hc_err("cannot write the password to stdout; nothing was changed");
+        return false;
+    }
+    return true;
+}
+
+/* Begins the transaction and locks user name's row into *r (SQL_USER). false after printing
+ * the error (no such user, database). */
+static bool lock_user(hubctl *h, const char *name, hub_dbres *r)
+{
+    hub_dbp p[1] = {DB_STR(name)};
+    if (!hc_tx_begin(h) || !hc_exec(h, SQL_USER, p, 1, r, NULL, NULL))
+        return false;
+    if (r->nrows == 0) {
+        hc_err("no user named '%s' (see 'hubctl user list')", name);
         return false;
     }
     return true;
@@ -160,9 +180,9 @@ static bool admin_write(hubctl *h, const char *name, const char *email, const ch
 {
     bool rc = false;
     long long uid = 0;
-    hc_json before, after;
-    hc_json_begin(&before);
-    hc_json_begin(&after);
+    hub_jobj before, after;
+    hub_jobj_begin(&before);
+    hub_jobj_begin(&after);
     hub_dbp p[1] = {DB_STR(name)};
     if (!hc_exec(h, SQL_USER, p, 1, ur, NULL, NULL))
         goto end;
@@ -178,75 +198,48 @@ static bool admin_write(hubctl *h, const char *name, const char *email, const ch
         hub_dbp u[3] = {DB_STR(hash), DB_STR(email), DB_INT(uid)};
         if (!hc_exec(h, SQL_RESET, u, 3, NULL, NULL, NULL) || !end_sessions(h, uid, name))
             goto end;
-        hc_json_str(&before, "role", hub_dbres_get(ur, 0, 1));
-        hc_json_str(&before, "auth_source", hub_dbres_get(ur, 0, 2));
-        hc_json_str(&before, "password", hub_dbres_int(ur, 0, 3, 0) ? HC_SEALED : NULL);
-        hc_json_str(&before, "email", hub_dbres_get(ur, 0, 4));
+        hub_jobj_str(&before, "role", hub_dbres_get(ur, 0, 1));
+        hub_jobj_str(&before, "auth_source", hub_dbres_get(ur, 0, 2));
+        hub_jobj_str(&before, "password", hub_dbres_int(ur, 0, 3, 0) ? HC_SEALED : NULL);
+        hub_jobj_str(&before, "email", hub_dbres_get(ur, 0, 4));
     } else {
         hub_dbp ip[3] = {DB_STR(name), DB_STR(email), DB_STR(hash)};
         if (!hc_exec(h, SQL_INSERT, ip, 3, NULL, NULL, &uid))
             goto end;
-        hc_json_int(&after, "id", uid);
+        hub_jobj_int(&after, "id", uid);
     }
-    hc_json_str(&after, "role", "admin");
-    hc_json_str(&after, "auth_source", "local");
-    hc_json_str(&after, "password", HC_SEALED);
-    hc_json_str(&after, "email", email != NULL || !*existed ? email : hub_dbres_get(ur, 0, 4));
+    hub_jobj_str(&after, "role", "admin");
+    hub_jobj_str(&after, "auth_source", "local");
+    hub_jobj_str(&after, "password", HC_SEALED);
+    hub_jobj_str(&after, "email", email != NULL || !*existed ? email : hub_dbres_get(ur, 0, 4));
     rc = hc_audit(h, *existed ? "admin.reset_password" : "admin.create", "user", name,
                   *existed ? &before : NULL, &after);
 end:
-    hc_json_free(&before);
-    hc_json_free(&after);
+    hub_jobj_free(&before);
+    hub_jobj_free(&after);
     return rc;
 }
 
 static int admin_create(hubctl *h, int argc, char **argv)
 {
     static const char CMD[] = "admin create";
-    static const struct option OPTS[] = {
-        {"email", required_argument, NULL, 'e'},
-        {"reset-password", no_argument, NULL, 'r'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     int status = HC_EXIT_USAGE;
-    hc_pos pos = {0};
+    hc_pos pos;
     const char *email = NULL;
     bool reset = false, generated = false, existed = false;
+    const hc_opt opts[] = {{"email", &email, NULL}, {"reset-password", NULL, &reset}};
     char pw[HC_SECRET_MAX + 3]; /* wiped at end */
     char hash[HASH_MAX];
     hub_dbres ur = {0};
 
     memset(pw, 0, sizeof(pw));
-    hc_getopt_reset();
-    for (;;) {
-        int c = getopt_long(argc, argv, "-:h", OPTS, NULL);
-        if (c == -1)
-            break;
-        switch (c) {
-        case 1:
-            hc_pos_add(&pos, optarg);
-            break;
-        case 'e':
-            email = optarg;
-            break;
-        case 'r':
-            reset = true;
-            break;
-        case 'h':
-            fputs(ADMIN_CREATE_HELP, stdout);
-            return HC_EXIT_OK;
-        default:
-            return hc_bad_option(CMD, argv, c);
-        }
-    }
-    hc_pos_rest(&pos, argc, argv);
-    if (!hc_pos_expect(&pos, 1, CMD, "NAME", &status))
+
+    if (!hc_args(argc, argv, CMD, ADMIN_CREATE_HELP, opts, 2, 1, "NAME", &pos, &status))
         return status;
     const char *name = pos.v[0];
-    if (!hc_name_ok(name, 128, HC_CHARS_PRINCIPAL))
+    if (!hub_name_ok(name, 128, HUB_CHARS_PRINCIPAL))
         return hc_usage(CMD, "%s", NAME_RULE);
-    if (email != NULL && !hc_email_ok(email))
+    if (email != NULL && !hub_email_ok(email))
         return hc_usage(CMD, "--email is not a plain address like name@example.com");
     status = HC_EXIT_FAIL;
 
@@ -289,9 +282,9 @@ int hc_user_role(hubctl *h, int argc, char **argv)
     int status = HC_EXIT_FAIL;
     hc_pos pos;
     hub_dbres r = {0}, admins = {0};
-    hc_json before, after;
-    hc_json_begin(&before);
-    hc_json_begin(&after);
+    hub_jobj before, after;
+    hub_jobj_begin(&before);
+    hub_jobj_begin(&after);
     if (!hc_simple_args(argc, argv, CMD, ROLE_HELP, 2, "NAME and ROLE", &pos, &status))
         goto end;
     const char *name = pos.v[0], *role = pos.v[1];
@@ -300,13 +293,8 @@ int hc_user_role(hubctl *h, int argc, char **argv)
         goto end;
     }
     status = HC_EXIT_FAIL;
-    hub_dbp p[1] = {DB_STR(name)};
-    if (!hc_tx_begin(h) || !hc_exec(h, SQL_USER, p, 1, &r, NULL, NULL))
+    if (!lock_user(h, name, &r))
         goto end;
-    if (r.nrows == 0) {
-        hc_err("no user named '%s' (see 'hubctl user list')", name);
-        goto end;
-    }
     long long uid = hub_dbres_int(&r, 0, 0, 0);
     const char *old = hub_dbres_get(&r, 0, 1);
     if (old != NULL && strcmp(old, role) == 0) {
@@ -318,8 +306,8 @@ int hc_user_role(hubctl *h, int argc, char **argv)
     if (!hc_exec(h, SQL_SET_ROLE, u, 2, NULL, NULL, NULL) || !end_sessions(h, uid, name) ||
         !hc_exec(h, SQL_ADMINS, NULL, 0, &admins, NULL, NULL))
         goto end;
-    hc_json_str(&before, "role", old);
-    hc_json_str(&after, "role", role);
+    hub_jobj_str(&before, "role", old);
+    hub_jobj_str(&after, "role", role);
     if (!hc_audit(h, "user.role", "user", name, &before, &after) || !hc_tx_commit(h))
         goto end;
     printf("user %s: role %s -> %s (sessions ended)\n", name, old != NULL ? old : "-", role);
@@ -333,8 +321,8 @@ end:
     hc_tx_rollback(h);
     hub_dbres_free(&r);
     hub_dbres_free(&admins);
-    hc_json_free(&before);
-    hc_json_free(&after);
+    hub_jobj_free(&before);
+    hub_jobj_free(&after);
     return status;
 }
 
@@ -348,17 +336,17 @@ int hc_user_passwd(hubctl *h, int argc, char **argv)
     char hash[HASH_MAX];
     char err[256];
     size_t len = 0;
-    hc_json before, after;
+    hub_jobj before, after;
 
     memset(pw, 0, sizeof(pw));
     memset(hash, 0, sizeof(hash));
-    hc_json_begin(&before);
-    hc_json_begin(&after);
+    hub_jobj_begin(&before);
+    hub_jobj_begin(&after);
     if (!hc_simple_args(argc, argv, CMD, PASSWD_HELP, 1, "NAME", &pos, &status))
         goto end;
     status = HC_EXIT_FAIL;
     const char *name = pos.v[0];
-    if (!hc_name_ok(name, 128, HC_CHARS_PRINCIPAL)) {
+    if (!hub_name_ok(name, 128, HUB_CHARS_PRINCIPAL)) {
         status = hc_usage(CMD, "%s", NAME_RULE);
         goto end;
     }
@@ -369,22 +357,10 @@ int hc_user_passwd(hubctl *h, int argc, char **argv)
         hc_err("%s", err);
         goto end;
     }
-    const char *weak = hub_password_weak(pw);
-    if (weak != NULL) {
-        hc_err("password refused: %s; nothing was changed", weak);
+    if (!hash_password(pw, hash))
         goto end;
-    }
-    if (!hub_password_hash(pw, hash, sizeof(hash))) {
-        hc_err("cannot hash the password; nothing was changed");
+    if (!lock_user(h, name, &r))
         goto end;
-    }
-    hub_dbp p[1] = {DB_STR(name)};
-    if (!hc_tx_begin(h) || !hc_exec(h, SQL_USER, p, 1, &r, NULL, NULL))
-        goto end;
-    if (r.nrows == 0) {
-        hc_err("no user named '%s' (see 'hubctl user list')", name);
-        goto end;
-    }
     const char *src = hub_dbres_get(&r, 0, 2);
     if (external(src)) {
         hc_err("user '%s' signs in through %s and has no password (a local break-glass admin: "
@@ -396,10 +372,10 @@ int hc_user_passwd(hubctl *h, int argc, char **argv)
     hub_dbp u[2] = {DB_STR(hash), DB_INT(uid)};
     if (!hc_exec(h, SQL_SET_PW, u, 2, NULL, NULL, NULL) || !end_sessions(h, uid, name))
         goto end;
-    hc_json_str(&before, "password", hub_dbres_int(&r, 0, 3, 0) ? HC_SEALED : NULL);
-    hc_json_str(&before, "auth_source", src);
-    hc_json_str(&after, "password", HC_SEALED);
-    hc_json_str(&after, "auth_source", "local");
+    hub_jobj_str(&before, "password", hub_dbres_int(&r, 0, 3, 0) ? HC_SEALED : NULL);
+    hub_jobj_str(&before, "auth_source", src);
+    hub_jobj_str(&after, "password", HC_SEALED);
+    hub_jobj_str(&after, "auth_source", "local");
     if (!hc_audit(h, "user.passwd", "user", name, &before, &after) || !hc_tx_commit(h))
         goto end;
     printf("password of %s set (sessions ended)\n", name);
@@ -409,8 +385,8 @@ end:
     explicit_bzero(pw, sizeof(pw));
     explicit_bzero(hash, sizeof(hash));
     hub_dbres_free(&r);
-    hc_json_free(&before);
-    hc_json_free(&after);
+    hub_jobj_free(&before);
+    hub_jobj_free(&after);
     return status;
 }
 

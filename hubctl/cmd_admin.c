@@ -19,7 +19,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -196,15 +195,15 @@ static bool record(hubctl *h, const migration *m)
 {
     bool rc = false;
     hub_dbres has = {0};
-    hc_json after;
+    hub_jobj after;
     hub_dbp p[2] = {DB_INT(m->version), DB_STR(m->name)};
-    hc_json_begin(&after);
+    hub_jobj_begin(&after);
     if (!hc_exec(h, SQL_RECORD, p, 2, NULL, NULL, NULL))
         goto end;
     if (!hc_tx_begin(h) || !hc_exec(h, SQL_HAS_AUDIT, NULL, 0, &has, NULL, NULL))
         goto end;
     if (hub_dbres_int(&has, 0, 0, 0) > 0) {
-        hc_json_int(&after, "version", m->version);
+        hub_jobj_int(&after, "version", m->version);
         if (!hc_audit(h, "schema.migrate", "schema", m->name, NULL, &after))
             goto end;
     }
@@ -212,48 +211,24 @@ static bool record(hubctl *h, const migration *m)
 end:
     hc_tx_rollback(h);
     hub_dbres_free(&has);
-    hc_json_free(&after);
+    hub_jobj_free(&after);
     return rc;
 }
 
 int hc_migrate_main(hubctl *h, int argc, char **argv)
 {
     static const char CMD[] = "migrate";
-    static const struct option OPTS[] = {
-        {"dir", required_argument, NULL, 'd'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     int status = HC_EXIT_FAIL;
     const char *dir = HUB_SCHEMADIR;
-    hc_pos pos = {0};
+    hc_pos pos;
     migration *files = NULL; /* owned */
     hub_dbres applied = {0}, lock = {0};
     bool locked = false;
     int nfiles, done = 0;
     hub_db *db;
+    const hc_opt opts[] = {{"dir", &dir, NULL}};
 
-    hc_getopt_reset();
-    for (;;) {
-        int c = getopt_long(argc, argv, "-:h", OPTS, NULL);
-        if (c == -1)
-            break;
-        switch (c) {
-        case 1:
-            hc_pos_add(&pos, optarg);
-            break;
-        case 'd':
-            dir = optarg;
-            break;
-        case 'h':
-            fputs(MIGRATE_HELP, stdout);
-            return HC_EXIT_OK;
-        default:
-            return hc_bad_option(CMD, argv, c);
-        }
-    }
-    hc_pos_rest(&pos, argc, argv);
-    if (!hc_pos_expect(&pos, 0, CMD, "", &status))
+    if (!hc_args(argc, argv, CMD, MIGRATE_HELP, opts, 1, 0, "", &pos, &status))
         return status;
 
     nfiles = list_migrations(dir, &files);

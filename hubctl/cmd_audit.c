@@ -4,15 +4,14 @@
  *
  * verify recomputes the chain (hub_audit_verify) and names the first row that does not
  * match: an edited, deleted or reordered row breaks the chain from that point. list shows
- * the latest rows, oldest first, as a table or as JSON (the stored before/after values are
- * embedded as JSON when they are valid JSON, else as strings).
+ * the latest rows, oldest first, as a table or as JSON (util_out.c; the stored before/after
+ * values are embedded as JSON when they are valid JSON, else as strings).
  */
 #include "hubctl.h"
 
 #include "hub_audit.h"
 #include "hub_json.h"
 
-#include <getopt.h>
 #include <string.h>
 
 #define LIST_DEFAULT 50
@@ -34,10 +33,12 @@ static const char LIST_HELP[] =
     "  --format FMT      table (default) or json\n"
     "  --help            show this help\n";
 
+/* The latest rows (of actor), oldest first. */
 static const char SQL_LIST[] =
-    "SELECT id, DATE_FORMAT(ts, '%Y-%m-%d %H:%i:%s'), actor, via, action, target_type, "
+    "SELECT id, ts, actor, via, action, target_type, target, before_json, after_json FROM "
+    "(SELECT id, DATE_FORMAT(ts, '%Y-%m-%d %H:%i:%s') AS ts, actor, via, action, target_type, "
     "target, before_json, after_json FROM audit_log WHERE (? IS NULL OR actor = ?) "
-    "ORDER BY id DESC LIMIT ?";
+    "ORDER BY id DESC LIMIT ?) latest ORDER BY id";
 
 #define NCOLS 9
 
@@ -82,105 +83,38 @@ static bool put_json_value(hub_buf *b, const char *key, const char *value)
     return hub_buf_json_str(b, value);
 }
 
-/* Prints rows r (newest first) as a JSON array, oldest first. */
-static bool print_json(const hub_dbres *r)
+/* Appends the JSON object of audit row i of r to b. */
+static bool row_json(hub_buf *b, const hub_dbres *r, int i)
 {
     static const char *const KEYS[] = {"ts", "actor", "via", "action", "target_type", "target"};
-    bool rc = false;
-    hub_buf b;
-    hub_buf_init(&b, 0);
-    if (!hub_buf_puts(&b, "["))
-        goto end;
-    for (int i = r->nrows - 1; i >= 0; i--) {
-        if (!hub_buf_printf(&b, "%s\n  {\"id\":%lld", i == r->nrows - 1 ? "" : ",",
-                            hub_dbres_int(r, i, 0, 0)))
-            goto end;
-        for (int k = 0; k < 6; k++) {
-            const char *v = hub_dbres_get(r, i, 1 + k);
-            if (!hub_buf_printf(&b, ",\"%s\":", KEYS[k]) ||
-                !(v != NULL ? hub_buf_json_str(&b, v) : hub_buf_puts(&b, "null")))
-                goto end;
-        }
-        if (!put_json_value(&b, "before", hub_dbres_get(r, i, 7)) ||
-            !put_json_value(&b, "after", hub_dbres_get(r, i, 8)) || !hub_buf_puts(&b, "}"))
-            goto end;
+    if (!hub_buf_printf(b, "{\"id\":%lld", hub_dbres_int(r, i, 0, 0)))
+        return false;
+    for (int k = 0; k < 6; k++) {
+        const char *v = hub_dbres_get(r, i, 1 + k);
+        if (!hub_buf_printf(b, ",\"%s\":", KEYS[k]) ||
+            !(v != NULL ? hub_buf_json_str(b, v) : hub_buf_puts(b, "null")))
+            return false;
     }
-    if (!hub_buf_puts(&b, r->nrows > 0 ? "\n]\n" : "]\n"))
-        goto end;
-    fwrite(b.data, 1, b.len, stdout);
-    rc = true;
-end:
-    if (!rc)
-        hc_err("out of memory while building the JSON list");
-    hub_buf_free(&b);
-    return rc;
-}
-
-/* Prints rows r (newest first) as a table, oldest first. */
-static bool print_table(const hub_dbres *r)
-{
-    static const char *const HEADS[NCOLS] = {"ID",   "TIME_UTC", "ACTOR",  "VIA",  "ACTION",
-                                             "TYPE", "TARGET",   "BEFORE", "AFTER"};
-    hc_table t;
-    hc_table_init(&t, NCOLS, HEADS, 0x1u);
-    for (int i = r->nrows - 1; i >= 0; i--) {
-        const char *row[NCOLS];
-        for (int c = 0; c < NCOLS; c++)
-            row[c] = hub_dbres_get(r, i, c);
-        hc_table_add(&t, row);
-    }
-    bool ok = hc_table_print(&t, stdout);
-    if (!ok)
-        hc_err("out of memory while building the table");
-    hc_table_free(&t);
-    return ok;
+    return put_json_value(b, "before", hub_dbres_get(r, i, 7)) &&
+           put_json_value(b, "after", hub_dbres_get(r, i, 8)) && hub_buf_puts(b, "}");
 }
 
 static int audit_list(hubctl *h, int argc, char **argv)
 {
     static const char CMD[] = "audit list";
-    static const struct option OPTS[] = {
-        {"limit", required_argument, NULL, 'n'},
-        {"actor", required_argument, NULL, 'a'},
-        {"format", required_argument, NULL, 'f'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
+    static const char *const HEADS[NCOLS] = {"ID",   "TIME_UTC", "ACTOR",  "VIA",  "ACTION",
+                                             "TYPE", "TARGET",   "BEFORE", "AFTER"};
     int status = HC_EXIT_USAGE;
-    hc_pos pos = {0};
+    hc_pos pos;
     const char *limit_s = NULL, *actor = NULL, *format = "table";
+    const hc_opt opts[] = {
+        {"limit", &limit_s, NULL}, {"actor", &actor, NULL}, {"format", &format, NULL}};
     long limit = LIST_DEFAULT;
     hub_dbres r = {0};
 
-    hc_getopt_reset();
-    for (;;) {
-        int c = getopt_long(argc, argv, "-:h", OPTS, NULL);
-        if (c == -1)
-            break;
-        switch (c) {
-        case 1:
-            hc_pos_add(&pos, optarg);
-            break;
-        case 'n':
-            limit_s = optarg;
-            break;
-        case 'a':
-            actor = optarg;
-            break;
-        case 'f':
-            format = optarg;
-            break;
-        case 'h':
-            fputs(LIST_HELP, stdout);
-            return HC_EXIT_OK;
-        default:
-            return hc_bad_option(CMD, argv, c);
-        }
-    }
-    hc_pos_rest(&pos, argc, argv);
-    if (!hc_pos_expect(&pos, 0, CMD, "", &status))
+    if (!hc_args(argc, argv, CMD, LIST_HELP, opts, 3, 0, "", &pos, &status))
         return status;
-    if (limit_s != NULL && !hc_parse_int(limit_s, 1, LIST_MAX, &limit))
+    if (limit_s != NULL && !hub_int_ok(limit_s, 1, LIST_MAX, &limit))
         return hc_usage(CMD, "--limit must be a whole number from 1 to %d", LIST_MAX);
     if (actor != NULL && (actor[0] == '\0' || strlen(actor) > 128))
         return hc_usage(CMD, "--actor must be 1-128 characters");
@@ -191,7 +125,7 @@ static int audit_list(hubctl *h, int argc, char **argv)
     hub_dbp p[3] = {DB_STR(actor), DB_STR(actor), DB_INT(limit)};
     if (!hc_exec(h, SQL_LIST, p, 3, &r, NULL, NULL))
         return HC_EXIT_FAIL;
-    status = (json ? print_json(&r) : print_table(&r)) ? HC_EXIT_OK : HC_EXIT_FAIL;
+    status = json ? hc_print_json(&r, row_json) : hc_print_table(&r, NCOLS, HEADS, 0x1u, NULL);
     hub_dbres_free(&r);
     return status;
 }

@@ -11,7 +11,6 @@
  */
 #include "hubctl.h"
 
-#include <getopt.h>
 #include <string.h>
 
 static const char ADD_HELP[] =
@@ -74,89 +73,36 @@ static void cred_target(const char *provider, const char *label, char *out, size
     snprintf(out, outsz, "%s/%s", provider, label);
 }
 
-/* Parses "credential add" into *provider, *label, *weight_s. HC_EXIT_OK to go on, -1 when
- * the help was shown, else a usage status. */
-static int parse_add(int argc, char **argv, const char **provider, const char **label,
-                     const char **weight_s)
-{
-    static const char CMD[] = "credential add";
-    static const struct option OPTS[] = {
-        {"label", required_argument, NULL, 'l'},
-        {"weight", required_argument, NULL, 'w'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    int status = HC_EXIT_USAGE;
-    hc_pos pos = {0};
-
-    hc_getopt_reset();
-    for (;;) {
-        int c = getopt_long(argc, argv, "-:h", OPTS, NULL);
-        if (c == -1)
-            break;
-        switch (c) {
-        case 1:
-            hc_pos_add(&pos, optarg);
-            break;
-        case 'l':
-            *label = optarg;
-            break;
-        case 'w':
-            *weight_s = optarg;
-            break;
-        case 'h':
-            fputs(ADD_HELP, stdout);
-            return -1;
-        default:
-            return hc_bad_option(CMD, argv, c);
-        }
-    }
-    hc_pos_rest(&pos, argc, argv);
-    if (!hc_pos_expect(&pos, 1, CMD, "PROVIDER", &status))
-        return status;
-    *provider = pos.v[0];
-    return HC_EXIT_OK;
-}
-
 static int cred_add(hubctl *h, int argc, char **argv)
 {
     static const char CMD[] = "credential add";
-    int status;
-    const char *provider = NULL, *label = NULL, *weight_s = NULL;
+    int status = HC_EXIT_FAIL;
+    const char *label = NULL, *weight_s = NULL;
+    const hc_opt opts[] = {{"label", &label, NULL}, {"weight", &weight_s, NULL}};
     long weight = 1;
+    hc_pos pos;
     hub_keyring kr;
     hub_dbres r = {0};
     char secret[HC_SECRET_MAX + 3]; /* wiped at end */
     char label_buf[64];
     char target[160];
-    char err[256];
-    hc_json after;
+    hub_jobj after;
     size_t slen = 0;
     long long pid = 0, locked = 0, cid = 0;
     int key_id = 0;
-    bool key_optional = false;
 
     memset(&kr, 0, sizeof(kr));
     memset(secret, 0, sizeof(secret));
-    hc_json_begin(&after);
-    status = parse_add(argc, argv, &provider, &label, &weight_s);
-    if (status != HC_EXIT_OK) {
-        status = status < 0 ? HC_EXIT_OK : status;
+    hub_jobj_begin(&after);
+    if (!hc_args(argc, argv, CMD, ADD_HELP, opts, 2, 1, "PROVIDER", &pos, &status))
         goto end;
-    }
-    if (!hc_name_ok(provider, 64, HC_CHARS_PROVIDER)) {
+    const char *provider = pos.v[0];
+    if (!hub_name_ok(provider, 64, HUB_CHARS_PROVIDER)) {
         status = hc_usage(CMD, "PROVIDER is not a valid provider name");
         goto end;
     }
-    if (label != NULL && !hc_label_ok(label)) {
-        status = hc_usage(CMD, "--label must be 1-64 characters of A-Z a-z 0-9 . _ : @ -");
+    if (!hc_cred_opts(CMD, label, weight_s, &weight, &status))
         goto end;
-    }
-    if (weight_s != NULL && !hc_weight_parse(weight_s, &weight)) {
-        status = hc_usage(CMD, "--weight must be a whole number from %d to %d", HC_WEIGHT_MIN,
-                          HC_WEIGHT_MAX);
-        goto end;
-    }
     status = HC_EXIT_FAIL;
 
     if (!hc_keyring_load(h, &kr))
@@ -169,17 +115,10 @@ static int cred_add(hubctl *h, int argc, char **argv)
         goto end;
     }
     pid = hub_dbres_int(&r, 0, 0, 0);
-    key_optional =
-        hub_dbres_get(&r, 0, 1) != NULL && strcmp(hub_dbres_get(&r, 0, 1), "ollama") == 0;
-    if (!hc_read_secret(key_optional ? "provider API key (optional)" : "provider API key", "key",
-                        secret, sizeof(secret), &slen, key_optional, err, sizeof(err))) {
-        hc_err("%s", err);
+    const char *preset = hub_dbres_get(&r, 0, 1);
+    if (!hc_read_provider_key(preset != NULL && strcmp(preset, "ollama") == 0, secret,
+                              sizeof(secret), &slen))
         goto end;
-    }
-    if (slen == 0) {
-        memcpy(secret, "ollama", sizeof("ollama"));
-        slen = sizeof("ollama") - 1;
-    }
     if (!hc_tx_begin(h))
         goto end;
     if (!hc_lookup_id(h, SQL_LOCK, provider, &locked))
@@ -188,28 +127,16 @@ static int cred_add(hubctl *h, int argc, char **argv)
         hc_err("provider '%s' was removed or replaced meanwhile; nothing was added", provider);
         goto end;
     }
-    if (label == NULL) {
-        if (!hc_cred_default_label(h, pid, label_buf, sizeof(label_buf)))
-            goto end;
-        label = label_buf;
-    } else {
-        bool taken = false;
-        if (!hc_cred_label_taken(h, pid, label, &taken))
-            goto end;
-        if (taken) {
-            hc_err("provider '%s' already has a credential labelled '%s'", provider, label);
-            goto end;
-        }
-    }
-    if (!hc_cred_store(h, &kr, pid, label, weight, secret, slen, &cid, &key_id))
+    if (!hc_cred_add(h, &kr, pid, provider, &label, label_buf, sizeof(label_buf), weight, secret,
+                     slen, &cid, &key_id))
         goto end;
     explicit_bzero(secret, sizeof(secret));
     cred_target(provider, label, target, sizeof(target));
-    hc_json_int(&after, "id", cid);
-    hc_json_int(&after, "weight", weight);
-    hc_json_str(&after, "status", "active");
-    hc_json_str(&after, "secret", HC_SEALED);
-    hc_json_int(&after, "key_id", key_id);
+    hub_jobj_int(&after, "id", cid);
+    hub_jobj_int(&after, "weight", weight);
+    hub_jobj_str(&after, "status", "active");
+    hub_jobj_str(&after, "secret", HC_SEALED);
+    hub_jobj_int(&after, "key_id", key_id);
     if (!hc_audit(h, "credential.add", "credential", target, NULL, &after))
         goto end;
     if (!hc_tx_commit(h))
@@ -222,7 +149,7 @@ end:
     explicit_bzero(secret, sizeof(secret));
     hub_dbres_free(&r);
     hub_keyring_wipe(&kr);
-    hc_json_free(&after);
+    hub_jobj_free(&after);
     return status;
 }
 
@@ -232,38 +159,20 @@ static int cred_list(hubctl *h, int argc, char **argv)
                                         "STATUS", "LAST_ERROR", "COOLDOWN_UNTIL", "KEY_ID"};
     int status = HC_EXIT_FAIL;
     hc_pos pos;
-    hub_dbres r = {0};
-    hc_table t;
     long long pid = 0;
 
     if (!hc_simple_args(argc, argv, "credential list", LIST_HELP, -1, "", &pos, &status))
         return status;
-    hc_table_init(&t, 8, HEADS, 0x1u | 0x8u | 0x80u);
-    if (pos.n == 1) {
-        if (!hc_lookup_id(h, SQL_PROVIDER, pos.v[0], &pid))
-            goto end;
-        if (pid == 0) {
-            hc_err("no provider named '%s' (see 'hubctl provider list')", pos.v[0]);
-            goto end;
-        }
-        hub_dbp p[1] = {DB_STR(pos.v[0])};
-        if (!hc_exec(h, SQL_LIST_ONE, p, 1, &r, NULL, NULL))
-            goto end;
-    } else if (!hc_exec(h, SQL_LIST_ALL, NULL, 0, &r, NULL, NULL)) {
-        goto end;
+    if (pos.n == 0)
+        return hc_list(h, SQL_LIST_ALL, NULL, 0, 8, HEADS, 0x1u | 0x8u | 0x80u, NULL);
+    if (!hc_lookup_id(h, SQL_PROVIDER, pos.v[0], &pid))
+        return HC_EXIT_FAIL;
+    if (pid == 0) {
+        hc_err("no provider named '%s' (see 'hubctl provider list')", pos.v[0]);
+        return HC_EXIT_FAIL;
     }
-    for (int i = 0; i < r.nrows; i++) {
-        const char *row[8];
-        for (int c = 0; c < 8; c++)
-            row[c] = hub_dbres_get(&r, i, c);
-        hc_table_add(&t, row);
-    }
-    if (hc_table_print(&t, stdout))
-        status = HC_EXIT_OK;
-end:
-    hc_table_free(&t);
-    hub_dbres_free(&r);
-    return status;
+    hub_dbp p[1] = {DB_STR(pos.v[0])};
+    return hc_list(h, SQL_LIST_ONE, p, 1, 8, HEADS, 0x1u | 0x8u | 0x80u, NULL);
 }
 
 /* Warns on stderr when the enabled provider has no (active) credential left. */
@@ -302,10 +211,10 @@ static int cred_change(hubctl *h, int argc, char **argv, cred_op op)
     hub_dbres r = {0};
     long long n = 0;
     char target[160];
-    hc_json before, after;
+    hub_jobj before, after;
 
-    hc_json_begin(&before);
-    hc_json_begin(&after);
+    hub_jobj_begin(&before);
+    hub_jobj_begin(&after);
     if (!hc_simple_args(argc, argv, CMDS[op], HELPS[op], 2, "PROVIDER and LABEL", &pos, &status))
         goto end;
     status = HC_EXIT_FAIL;
@@ -334,12 +243,12 @@ static int cred_change(hubctl *h, int argc, char **argv, cred_op op)
         goto end;
     }
     cred_target(provider, label, target, sizeof(target));
-    hc_json_int(&before, "id", cid);
-    hc_json_raw(&before, "weight", hub_dbres_get(&r, 0, 3));
-    hc_json_str(&before, "status", cur);
-    hc_json_str(&before, "secret", HC_SEALED);
-    hc_json_raw(&before, "key_id", hub_dbres_get(&r, 0, 4));
-    hc_json_str(&after, "status", op == OP_DISABLE ? "disabled" : "active");
+    hub_jobj_int(&before, "id", cid);
+    hub_jobj_raw(&before, "weight", hub_dbres_get(&r, 0, 3));
+    hub_jobj_str(&before, "status", cur);
+    hub_jobj_str(&before, "secret", HC_SEALED);
+    hub_jobj_raw(&before, "key_id", hub_dbres_get(&r, 0, 4));
+    hub_jobj_str(&after, "status", op == OP_DISABLE ? "disabled" : "active");
     if (!hc_audit(h, ACTIONS[op], "credential", target, &before, op == OP_REMOVE ? NULL : &after) ||
         !hc_tx_commit(h))
         goto end;
@@ -350,8 +259,8 @@ static int cred_change(hubctl *h, int argc, char **argv, cred_op op)
 end:
     hc_tx_rollback(h);
     hub_dbres_free(&r);
-    hc_json_free(&before);
-    hc_json_free(&after);
+    hub_jobj_free(&before);
+    hub_jobj_free(&after);
     return status;
 }
 

@@ -11,15 +11,7 @@
  */
 #include "hubctl.h"
 
-#include <getopt.h>
 #include <string.h>
-
-/* Longest fallbacks column value, and most entries in it. */
-#define FALLBACKS_MAX  1024
-#define FALLBACK_ITEMS 16
-/* Priorities accepted by --priority. */
-#define PRIORITY_MIN (-1000000L)
-#define PRIORITY_MAX 1000000L
 
 static const char ADD_HELP[] =
     "usage: hubctl model add NAME --provider PROVIDER [--upstream-model MODEL]\n"
@@ -57,9 +49,6 @@ static const char REMOVE_HELP[] =
 static const char SQL_PROVIDER[] = "SELECT id FROM providers WHERE name = ?";
 static const char SQL_ROW[] = "SELECT id, upstream_model, kind, priority, fallbacks FROM models "
                               "WHERE name = ? AND provider_id = ? FOR UPDATE";
-static const char SQL_OTHERS[] =
-    "SELECT p.name, m.kind, m.priority FROM models m JOIN providers p ON p.id = m.provider_id "
-    "WHERE m.name = ? AND m.provider_id <> ? ORDER BY m.priority, p.name FOR UPDATE";
 static const char SQL_INSERT[] = "INSERT INTO models (name, provider_id, upstream_model, kind, "
                                  "priority, fallbacks) VALUES (?, ?, ?, ?, ?, ?)";
 static const char SQL_UPDATE[] = "UPDATE models SET upstream_model = ?, kind = ?, priority = ?, "
@@ -79,170 +68,67 @@ typedef struct {
     long priority;
 } add_opts;
 
-static bool kind_ok(const char *k)
-{
-    return strcmp(k, "chat") == 0 || strcmp(k, "embedding") == 0 || strcmp(k, "image") == 0;
-}
-
-/* s with the spaces at both ends cut off (in place). */
-static char *trim(char *s)
-{
-    while (*s == ' ')
-        s++;
-    size_t n = strlen(s);
-    while (n > 0 && s[n - 1] == ' ')
-        s[--n] = '\0';
-    return s;
-}
-
 /*
- * Checks the --fallback list and writes it normalised (no spaces, "" when empty) to out
- * (FALLBACKS_MAX + 1 bytes). Every entry is PROVIDER/MODEL with an existing provider and
- * a valid model name, at most FALLBACK_ITEMS, no duplicates. Returns HC_EXIT_OK, or the
- * exit status after printing what is wrong.
+ * Checks the --fallback list (hub_fallbacks_normalize: PROVIDER/MODEL entries, at most
+ * HUB_FALLBACK_ITEMS, no duplicates) and that every provider named exists, and writes it
+ * normalised (no spaces, "" when empty) to out. Returns HC_EXIT_OK, or the exit status
+ * after printing what is wrong.
  */
-static int fallbacks_check(hubctl *h, const char *list, char *out)
+static int fallbacks_check(hubctl *h, const char *list, char *out, size_t outsz)
 {
-    static const char CMD[] = "model add";
-    char buf[FALLBACKS_MAX + 1];
-    const char *prov[FALLBACK_ITEMS], *model[FALLBACK_ITEMS];
-    int n = 0;
-    size_t used = 0;
-
-    out[0] = '\0';
-    if (strlen(list) > FALLBACKS_MAX)
-        return hc_usage(CMD, "--fallback is longer than %d characters", FALLBACKS_MAX);
-    snprintf(buf, sizeof(buf), "%s", list);
-    if (*trim(buf) == '\0')
+    char err[512];
+    if (!hub_fallbacks_normalize(list, out, outsz, err, sizeof(err)))
+        return hc_usage("model add", "%s", err);
+    hub_err e = hub_fallbacks_check(h->db, list, out, outsz, err, sizeof(err));
+    if (e == HUB_OK)
         return HC_EXIT_OK;
-    for (char *item = buf; item != NULL;) {
-        char *comma = strchr(item, ',');
-        if (comma != NULL)
-            *comma = '\0';
-        char *p = trim(item);
-        char *slash = strchr(p, '/');
-        if (*p == '\0')
-            return hc_usage(CMD, "--fallback has an empty entry");
-        if (slash == NULL)
-            return hc_usage(CMD, "--fallback entry '%s' is not PROVIDER/MODEL", p);
-        *slash = '\0';
-        if (!hc_name_ok(p, 64, HC_CHARS_PROVIDER))
-            return hc_usage(CMD, "--fallback entry '%s/...': not a valid provider name", p);
-        if (!hc_model_name_ok(slash + 1))
-            return hc_usage(CMD,
-                            "--fallback entry '%s/%s': the model must be up to 191 "
-                            "characters of A-Z a-z 0-9 . _ : @ / - without \"..\"",
-                            p, slash + 1);
-        if (n == FALLBACK_ITEMS)
-            return hc_usage(CMD, "--fallback has more than %d entries", FALLBACK_ITEMS);
-        for (int i = 0; i < n; i++) {
-            if (strcmp(prov[i], p) == 0 && strcmp(model[i], slash + 1) == 0)
-                return hc_usage(CMD, "--fallback lists %s/%s twice", p, slash + 1);
-        }
-        prov[n] = p;
-        model[n] = slash + 1;
-        n++;
-        item = comma != NULL ? comma + 1 : NULL;
-    }
-    for (int i = 0; i < n; i++) {
-        long long pid = 0;
-        if (!hc_lookup_id(h, SQL_PROVIDER, prov[i], &pid))
-            return HC_EXIT_FAIL;
-        if (pid == 0) {
-            hc_err("--fallback %s/%s: no provider named '%s' (see 'hubctl provider list')", prov[i],
-                   model[i], prov[i]);
-            return HC_EXIT_FAIL;
-        }
-        /* normalised text is never longer than the input, which fit in FALLBACKS_MAX */
-        int w = snprintf(out + used, FALLBACKS_MAX + 1 - used, "%s%s/%s", i > 0 ? "," : "", prov[i],
-                         model[i]);
-        if (w < 0 || (size_t)w >= FALLBACKS_MAX + 1 - used)
-            return hc_usage(CMD, "--fallback is longer than %d characters", FALLBACKS_MAX);
-        used += (size_t)w;
-    }
-    return HC_EXIT_OK;
+    hc_err("%s%s", err, e == HUB_EINVAL ? " (see 'hubctl provider list')" : "");
+    return HC_EXIT_FAIL;
 }
 
-/* Parses "model add" into o. HC_EXIT_OK to go on, -1 when the help was shown, else a
- * usage status (message printed). */
-static int parse_add(int argc, char **argv, add_opts *o)
+/* Parses "model add" into o. true to go on; false with *status set. */
+static bool parse_add(int argc, char **argv, add_opts *o, int *status)
 {
     static const char CMD[] = "model add";
-    static const struct option OPTS[] = {
-        {"provider", required_argument, NULL, 'p'},
-        {"upstream-model", required_argument, NULL, 'u'},
-        {"kind", required_argument, NULL, 'k'},
-        {"priority", required_argument, NULL, 'n'},
-        {"fallback", required_argument, NULL, 'f'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+    const hc_opt opts[] = {
+        {"provider", &o->provider, NULL}, {"upstream-model", &o->upstream, NULL},
+        {"kind", &o->kind, NULL},         {"priority", &o->priority_s, NULL},
+        {"fallback", &o->fallback, NULL},
     };
-    int status = HC_EXIT_USAGE;
-    hc_pos pos = {0};
-
-    hc_getopt_reset();
-    for (;;) {
-        int c = getopt_long(argc, argv, "-:h", OPTS, NULL);
-        if (c == -1)
-            break;
-        switch (c) {
-        case 1:
-            hc_pos_add(&pos, optarg);
-            break;
-        case 'p':
-            o->provider = optarg;
-            break;
-        case 'u':
-            o->upstream = optarg;
-            break;
-        case 'k':
-            o->kind = optarg;
-            break;
-        case 'n':
-            o->priority_s = optarg;
-            break;
-        case 'f':
-            o->fallback = optarg;
-            break;
-        case 'h':
-            fputs(ADD_HELP, stdout);
-            return -1;
-        default:
-            return hc_bad_option(CMD, argv, c);
-        }
-    }
-    hc_pos_rest(&pos, argc, argv);
-    if (!hc_pos_expect(&pos, 1, CMD, "NAME", &status))
-        return status;
+    hc_pos pos;
+    if (!hc_args(argc, argv, CMD, ADD_HELP, opts, 5, 1, "NAME", &pos, status))
+        return false;
     o->name = pos.v[0];
-    if (!hc_model_name_ok(o->name))
-        return hc_usage(CMD, "model names are up to 191 characters of A-Z a-z 0-9 . _ : @ / - "
-                             "without \"..\"");
-    if (o->upstream != NULL && !hc_model_name_ok(o->upstream))
-        return hc_usage(CMD, "--upstream-model must be up to 191 characters of "
-                             "A-Z a-z 0-9 . _ : @ / - without \"..\"");
-    if (o->provider == NULL)
-        return hc_usage(CMD, "--provider is required");
-    if (!hc_name_ok(o->provider, 64, HC_CHARS_PROVIDER))
-        return hc_usage(CMD, "--provider is not a valid provider name");
-    if (o->kind != NULL && !kind_ok(o->kind))
-        return hc_usage(CMD, "--kind must be chat, embedding or image");
-    if (o->priority_s != NULL &&
-        !hc_parse_int(o->priority_s, PRIORITY_MIN, PRIORITY_MAX, &o->priority))
-        return hc_usage(CMD, "--priority must be a whole number from %ld to %ld", PRIORITY_MIN,
-                        PRIORITY_MAX);
-    return HC_EXIT_OK;
+    if (!hub_model_name_ok(o->name))
+        *status = hc_usage(CMD, "model names are up to 191 characters of A-Z a-z 0-9 . _ : @ / - "
+                                "without \"..\"");
+    else if (o->upstream != NULL && !hub_model_name_ok(o->upstream))
+        *status = hc_usage(CMD, "--upstream-model must be up to 191 characters of "
+                                "A-Z a-z 0-9 . _ : @ / - without \"..\"");
+    else if (o->provider == NULL)
+        *status = hc_usage(CMD, "--provider is required");
+    else if (!hub_name_ok(o->provider, 64, HUB_CHARS_PROVIDER))
+        *status = hc_usage(CMD, "--provider is not a valid provider name");
+    else if (o->kind != NULL && !hub_model_kind_ok(o->kind))
+        *status = hc_usage(CMD, "--kind must be chat, embedding or image");
+    else if (o->priority_s != NULL &&
+             !hub_int_ok(o->priority_s, HUB_PRIORITY_MIN, HUB_PRIORITY_MAX, &o->priority))
+        *status = hc_usage(CMD, "--priority must be a whole number from %ld to %ld",
+                           HUB_PRIORITY_MIN, HUB_PRIORITY_MAX);
+    else
+        return true;
+    return false;
 }
 
 /* Writes the fields of a route to j (the provider and the model name are the target). */
-static void route_json(hc_json *j, const char *provider, const char *upstream, const char *kind,
+static void route_json(hub_jobj *j, const char *provider, const char *upstream, const char *kind,
                        long long priority, const char *fallbacks)
 {
-    hc_json_str(j, "provider", provider);
-    hc_json_str(j, "upstream_model", upstream);
-    hc_json_str(j, "kind", kind);
-    hc_json_int(j, "priority", priority);
-    hc_json_str(j, "fallbacks", fallbacks);
+    hub_jobj_str(j, "provider", provider);
+    hub_jobj_str(j, "upstream_model", upstream);
+    hub_jobj_str(j, "kind", kind);
+    hub_jobj_int(j, "priority", priority);
+    hub_jobj_str(j, "fallbacks", fallbacks);
 }
 
 /* Warnings about the order of o's row among the other rows of its name (others: name,
@@ -264,21 +150,19 @@ static void order_notes(const add_opts *o, const hub_dbres *others, long priorit
 
 static int model_add(hubctl *h, int argc, char **argv)
 {
-    int status;
+    int status = HC_EXIT_FAIL;
     add_opts o;
     hub_dbres row = {0}, others = {0};
-    char fb[FALLBACKS_MAX + 1];
+    char fb[HUB_FALLBACKS_MAX + 1];
+    char msg[512];
     long long pid = 0, mid = 0;
-    hc_json before, after;
+    hub_jobj before, after;
 
     memset(&o, 0, sizeof(o));
-    hc_json_begin(&before);
-    hc_json_begin(&after);
-    status = parse_add(argc, argv, &o);
-    if (status != HC_EXIT_OK) {
-        status = status < 0 ? HC_EXIT_OK : status;
+    hub_jobj_begin(&before);
+    hub_jobj_begin(&after);
+    if (!parse_add(argc, argv, &o, &status))
         goto end;
-    }
     status = HC_EXIT_FAIL;
     if (!hc_lookup_id(h, SQL_PROVIDER, o.provider, &pid))
         goto end;
@@ -287,7 +171,7 @@ static int model_add(hubctl *h, int argc, char **argv)
         goto end;
     }
     if (o.fallback != NULL) {
-        status = fallbacks_check(h, o.fallback, fb);
+        status = fallbacks_check(h, o.fallback, fb, sizeof(fb));
         if (status != HC_EXIT_OK)
             goto end;
         status = HC_EXIT_FAIL;
@@ -295,9 +179,12 @@ static int model_add(hubctl *h, int argc, char **argv)
     if (!hc_tx_begin(h))
         goto end;
     hub_dbp rp[2] = {DB_STR(o.name), DB_INT(pid)};
-    if (!hc_exec(h, SQL_ROW, rp, 2, &row, NULL, NULL) ||
-        !hc_exec(h, SQL_OTHERS, rp, 2, &others, NULL, NULL))
+    if (!hc_exec(h, SQL_ROW, rp, 2, &row, NULL, NULL))
         goto end;
+    if (!hub_route_others(h->db, o.name, pid, &others)) {
+        hc_err("database error: %s", hub_db_error(h->db));
+        goto end;
+    }
     bool exists = row.nrows > 0;
     if (exists) {
         mid = hub_dbres_int(&row, 0, 0, 0);
@@ -308,20 +195,12 @@ static int model_add(hubctl *h, int argc, char **argv)
         if (o.priority_s == NULL)
             o.priority = (long)hub_dbres_int(&row, 0, 3, 0);
     } else {
-        if (o.upstream == NULL)
-            o.upstream = o.name;
-        if (o.kind == NULL)
-            o.kind = others.nrows > 0 ? hub_dbres_get(&others, 0, 1) : "chat";
-        if (o.priority_s == NULL && others.nrows > 0)
-            o.priority = (long)hub_dbres_int(&others, others.nrows - 1, 2, 0) + 1;
+        hub_route_new_defaults(&others, o.name, &o.upstream, &o.kind, &o.priority,
+                               o.priority_s != NULL);
     }
-    for (int i = 0; i < others.nrows; i++) {
-        const char *k = hub_dbres_get(&others, i, 1);
-        if (k != NULL && strcmp(k, o.kind) != 0) {
-            hc_err("%s is a %s model through %s; every route of a name has the same kind", o.name,
-                   k, hub_dbres_get(&others, i, 0));
-            goto end;
-        }
+    if (hub_route_kind_clash(&others, o.name, o.kind, msg, sizeof(msg)) != NULL) {
+        hc_err("%s", msg);
+        goto end;
     }
     const char *fallbacks = o.fallback != NULL ? (fb[0] != '\0' ? fb : NULL)
                                                : (exists ? hub_dbres_get(&row, 0, 4) : NULL);
@@ -352,9 +231,16 @@ end:
     hc_tx_rollback(h);
     hub_dbres_free(&row);
     hub_dbres_free(&others);
-    hc_json_free(&before);
-    hc_json_free(&after);
+    hub_jobj_free(&before);
+    hub_jobj_free(&after);
     return status;
+}
+
+/* A row of "model list": enabled as yes/no. */
+static void list_cells(const hub_dbres *r, int i, const char **cells, char (*buf)[HC_CELL_MAX])
+{
+    (void)buf;
+    cells[6] = hub_dbres_int(r, i, 6, 0) ? "yes" : "no";
 }
 
 static int model_list(hubctl *h, int argc, char **argv)
@@ -363,64 +249,21 @@ static int model_list(hubctl *h, int argc, char **argv)
                                         "PRIORITY", "FALLBACKS", "ENABLED"};
     int status = HC_EXIT_FAIL;
     hc_pos pos;
-    hub_dbres r;
-    hc_table t;
     if (!hc_simple_args(argc, argv, "model list", LIST_HELP, 0, "", &pos, &status))
         return status;
-    if (!hc_exec(h, SQL_LIST, NULL, 0, &r, NULL, NULL))
-        return HC_EXIT_FAIL;
-    hc_table_init(&t, 7, HEADS, 0x10u);
-    for (int i = 0; i < r.nrows; i++) {
-        const char *row[7] = {hub_dbres_get(&r, i, 0),
-                              hub_dbres_get(&r, i, 1),
-                              hub_dbres_get(&r, i, 2),
-                              hub_dbres_get(&r, i, 3),
-                              hub_dbres_get(&r, i, 4),
-                              hub_dbres_get(&r, i, 5),
-                              hub_dbres_int(&r, i, 6, 0) ? "yes" : "no"};
-        hc_table_add(&t, row);
-    }
-    if (hc_table_print(&t, stdout))
-        status = HC_EXIT_OK;
-    hc_table_free(&t);
-    hub_dbres_free(&r);
-    return status;
+    return hc_list(h, SQL_LIST, NULL, 0, 7, HEADS, 0x10u, list_cells);
 }
 
 static int model_remove(hubctl *h, int argc, char **argv)
 {
     static const char CMD[] = "model remove";
-    static const struct option OPTS[] = {
-        {"provider", required_argument, NULL, 'p'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     int status = HC_EXIT_USAGE;
-    hc_pos pos = {0};
+    hc_pos pos;
     const char *provider = NULL;
     hub_dbres r = {0};
+    const hc_opt opts[] = {{"provider", &provider, NULL}};
 
-    hc_getopt_reset();
-    for (;;) {
-        int c = getopt_long(argc, argv, "-:h", OPTS, NULL);
-        if (c == -1)
-            break;
-        switch (c) {
-        case 1:
-            hc_pos_add(&pos, optarg);
-            break;
-        case 'p':
-            provider = optarg;
-            break;
-        case 'h':
-            fputs(REMOVE_HELP, stdout);
-            return HC_EXIT_OK;
-        default:
-            return hc_bad_option(CMD, argv, c);
-        }
-    }
-    hc_pos_rest(&pos, argc, argv);
-    if (!hc_pos_expect(&pos, 1, CMD, "NAME", &status))
+    if (!hc_args(argc, argv, CMD, REMOVE_HELP, opts, 1, 1, "NAME", &pos, &status))
         return status;
     status = HC_EXIT_FAIL;
     const char *name = pos.v[0];
@@ -436,17 +279,17 @@ static int model_remove(hubctl *h, int argc, char **argv)
     }
     /* one audit row per route removed */
     for (int i = 0; i < r.nrows; i++) {
-        hc_json before;
+        hub_jobj before;
         long long n = 0;
         hub_dbp d[1] = {DB_INT(hub_dbres_int(&r, i, 0, 0))};
         if (!hc_exec(h, SQL_DELETE_ID, d, 1, NULL, &n, NULL))
             goto end;
-        hc_json_begin(&before);
+        hub_jobj_begin(&before);
         route_json(&before, hub_dbres_get(&r, i, 1), hub_dbres_get(&r, i, 2),
                    hub_dbres_get(&r, i, 3), hub_dbres_int(&r, i, 4, 0), hub_dbres_get(&r, i, 5));
-        hc_json_bool(&before, "enabled", hub_dbres_int(&r, i, 6, 0) != 0);
+        hub_jobj_bool(&before, "enabled", hub_dbres_int(&r, i, 6, 0) != 0);
         bool ok = n == 1 && hc_audit(h, "model.remove", "model", name, &before, NULL);
-        hc_json_free(&before);
+        hub_jobj_free(&before);
         if (!ok) {
             if (n != 1)
                 hc_err("a route of model '%s' changed meanwhile; nothing was removed", name);

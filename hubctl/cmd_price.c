@@ -10,7 +10,6 @@
 
 #include "hub_price.h"
 
-#include <getopt.h>
 #include <string.h>
 
 static const char SET_HELP[] =
@@ -32,29 +31,10 @@ static const char LIST_HELP[] = "usage: hubctl price list [--provider PROVIDER]\
                                 "  --provider PROVIDER   only rows of this provider or vendor\n"
                                 "  --help                show this help\n";
 
-static const char SQL_PROVIDER[] = "SELECT id FROM providers WHERE name = ?";
-static const char SQL_UPSERT[] =
-    "INSERT INTO prices (provider, model, input_per_1m_micro, output_per_1m_micro, "
-    "cached_input_per_1m_micro, per_image_micro, effective_date, source) "
-    "VALUES (?, ?, ?, ?, ?, ?, UTC_DATE(), 'hubctl') ON DUPLICATE KEY UPDATE "
-    "input_per_1m_micro = VALUES(input_per_1m_micro), "
-    "output_per_1m_micro = VALUES(output_per_1m_micro), "
-    "cached_input_per_1m_micro = VALUES(cached_input_per_1m_micro), "
-    "per_image_micro = VALUES(per_image_micro), effective_date = VALUES(effective_date), "
-    "source = VALUES(source)";
-static const char SQL_CURRENT[] =
-    "SELECT input_per_1m_micro, output_per_1m_micro, cached_input_per_1m_micro, "
-    "per_image_micro, effective_date, source FROM prices WHERE provider = ? AND model = ? "
-    "FOR UPDATE";
 static const char SQL_LIST[] =
     "SELECT provider, model, input_per_1m_micro, output_per_1m_micro, "
     "cached_input_per_1m_micro, per_image_micro, effective_date, source FROM prices "
     "WHERE (? IS NULL OR provider = ?) ORDER BY provider, model";
-
-static bool is_vendor(const char *p)
-{
-    return strcmp(p, "openai") == 0 || strcmp(p, "anthropic") == 0 || strcmp(p, "google") == 0;
-}
 
 /* Parses an optional amount; -1 when absent. false (after a usage line) when malformed. */
 static bool amount(const char *cmd, const char *opt, const char *s, long long *micro, int *status)
@@ -69,44 +49,39 @@ static bool amount(const char *cmd, const char *opt, const char *s, long long *m
     return true;
 }
 
-static hub_dbp micro_param(long long v)
-{
-    return v < 0 ? DB_NULL : DB_INT(v);
-}
-
 /* The amounts of a price in micro-USD (NULL / negative: unknown) into j. */
-static void price_json(hc_json *j, const char *const micro[4])
+static void price_json(hub_jobj *j, const char *const micro[4])
 {
     static const char *const KEYS[] = {"input_per_1m_micro", "output_per_1m_micro",
                                        "cached_input_per_1m_micro", "per_image_micro"};
     for (int i = 0; i < 4; i++)
-        hc_json_raw(j, KEYS[i], micro[i]);
+        hub_jobj_raw(j, KEYS[i], micro[i]);
 }
 
-/* Writes the audit row of "price set" for target (PROVIDER/MODEL): the row before (when
- * there was one) and the amounts set. */
+/* Writes the audit row of "price set" for target (PROVIDER/MODEL): the row before (cur,
+ * from hub_price_set, when there was one) and the amounts set. */
 static bool audit_set(hubctl *h, const char *target, const hub_dbres *cur, const long long v[4])
 {
-    hc_json before, after;
+    hub_jobj before, after;
     char num[4][24];
     const char *now[4], *was[4];
-    hc_json_begin(&before);
-    hc_json_begin(&after);
+    hub_jobj_begin(&before);
+    hub_jobj_begin(&after);
     for (int i = 0; i < 4; i++) {
         snprintf(num[i], sizeof(num[i]), "%lld", v[i]);
         now[i] = v[i] < 0 ? NULL : num[i];
-        was[i] = cur->nrows > 0 ? hub_dbres_get(cur, 0, i) : NULL;
+        was[i] = cur->nrows > 0 ? hub_dbres_get(cur, 0, 2 + i) : NULL;
     }
     if (cur->nrows > 0) {
         price_json(&before, was);
-        hc_json_str(&before, "effective_date", hub_dbres_get(cur, 0, 4));
-        hc_json_str(&before, "source", hub_dbres_get(cur, 0, 5));
+        hub_jobj_str(&before, "effective_date", hub_dbres_get(cur, 0, 6));
+        hub_jobj_str(&before, "source", hub_dbres_get(cur, 0, 7));
     }
     price_json(&after, now);
-    hc_json_str(&after, "source", "hubctl");
+    hub_jobj_str(&after, "source", "hubctl");
     bool ok = hc_audit(h, "price.set", "price", target, cur->nrows > 0 ? &before : NULL, &after);
-    hc_json_free(&before);
-    hc_json_free(&after);
+    hub_jobj_free(&before);
+    hub_jobj_free(&after);
     return ok;
 }
 
@@ -117,59 +92,27 @@ static void describe(char *out, size_t outsz, const char *label, long long v)
     size_t n = strlen(out);
     if (v < 0 || n >= outsz)
         return;
-    hc_fmt_usd(v, 2, usd, sizeof(usd));
+    hub_fmt_usd(v, 2, usd, sizeof(usd));
     snprintf(out + n, outsz - n, "%s%s $%s", n > 0 ? ", " : "", label, usd);
 }
 
 static int price_set(hubctl *h, int argc, char **argv)
 {
     static const char CMD[] = "price set";
-    static const struct option OPTS[] = {
-        {"input", required_argument, NULL, 'i'},
-        {"output", required_argument, NULL, 'o'},
-        {"cached-input", required_argument, NULL, 'c'},
-        {"per-image", required_argument, NULL, 'p'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     int status = HC_EXIT_FAIL;
     const char *in_s = NULL, *out_s = NULL, *cached_s = NULL, *image_s = NULL;
-    long long in = -1, out = -1, cached = -1, image = -1, pid = 0;
-    hc_pos pos = {0};
+    const hc_opt opts[] = {{"input", &in_s, NULL},
+                           {"output", &out_s, NULL},
+                           {"cached-input", &cached_s, NULL},
+                           {"per-image", &image_s, NULL}};
+    long long in = -1, out = -1, cached = -1, image = -1;
+    bool owner_ok = false;
+    hc_pos pos;
     char provider[65];
     char target[256]; /* the column holds 255 characters */
     char what[256] = "";
 
-    hc_getopt_reset();
-    for (;;) {
-        int c = getopt_long(argc, argv, "-:h", OPTS, NULL);
-        if (c == -1)
-            break;
-        switch (c) {
-        case 1:
-            hc_pos_add(&pos, optarg);
-            break;
-        case 'i':
-            in_s = optarg;
-            break;
-        case 'o':
-            out_s = optarg;
-            break;
-        case 'c':
-            cached_s = optarg;
-            break;
-        case 'p':
-            image_s = optarg;
-            break;
-        case 'h':
-            fputs(SET_HELP, stdout);
-            return HC_EXIT_OK;
-        default:
-            return hc_bad_option(CMD, argv, c);
-        }
-    }
-    hc_pos_rest(&pos, argc, argv);
-    if (!hc_pos_expect(&pos, 1, CMD, "PROVIDER/MODEL", &status))
+    if (!hc_args(argc, argv, CMD, SET_HELP, opts, 4, 1, "PROVIDER/MODEL", &pos, &status))
         return status;
     const char *slash = strchr(pos.v[0], '/');
     size_t plen = slash != NULL ? (size_t)(slash - pos.v[0]) : 0;
@@ -178,9 +121,9 @@ static int price_set(hubctl *h, int argc, char **argv)
     memcpy(provider, pos.v[0], plen);
     provider[plen] = '\0';
     const char *model = slash + 1;
-    if (!hc_name_ok(provider, 64, HC_CHARS_PROVIDER))
+    if (!hub_name_ok(provider, 64, HUB_CHARS_PROVIDER))
         return hc_usage(CMD, "'%s' is not a valid provider name", provider);
-    if (!hc_model_name_ok(model))
+    if (!hub_model_name_ok(model))
         return hc_usage(CMD, "model names are up to 191 characters of A-Z a-z 0-9 . _ : @ / - "
                              "without \"..\"");
     if (!amount(CMD, "--input", in_s, &in, &status) ||
@@ -191,24 +134,28 @@ static int price_set(hubctl *h, int argc, char **argv)
     if (image < 0 && (in < 0 || out < 0))
         return hc_usage(CMD, "--input and --output are required (unless --per-image is given)");
 
-    if (!is_vendor(provider)) {
-        if (!hc_lookup_id(h, SQL_PROVIDER, provider, &pid))
-            return HC_EXIT_FAIL;
-        if (pid == 0) {
-            hc_err("'%s' is neither a provider (see 'hubctl provider list') nor a vendor "
-                   "(openai, anthropic, google)",
-                   provider);
-            return HC_EXIT_FAIL;
-        }
+    hub_db *db = hc_db(h);
+    if (db == NULL)
+        return HC_EXIT_FAIL;
+    if (!hub_price_owner_ok(db, provider, &owner_ok)) {
+        hc_err("database error: %s", hub_db_error(db));
+        return HC_EXIT_FAIL;
     }
-    hub_dbp p[6] = {DB_STR(provider), DB_STR(model),       micro_param(in),
-                    micro_param(out), micro_param(cached), micro_param(image)};
+    if (!owner_ok) {
+        hc_err("'%s' is neither a provider (see 'hubctl provider list') nor a vendor "
+               "(openai, anthropic, google)",
+               provider);
+        return HC_EXIT_FAIL;
+    }
     const long long amounts[4] = {in, out, cached, image};
     hub_dbres cur = {0};
     snprintf(target, sizeof(target), "%s/%s", provider, model);
-    bool ok = hc_tx_begin(h) && hc_exec(h, SQL_CURRENT, p, 2, &cur, NULL, NULL) &&
-              hc_exec(h, SQL_UPSERT, p, 6, NULL, NULL, NULL) &&
-              audit_set(h, target, &cur, amounts) && hc_tx_commit(h);
+    bool ok = hc_tx_begin(h);
+    if (ok && !hub_price_set(db, provider, model, amounts, "hubctl", &cur)) {
+        hc_err("database error: %s", hub_db_error(db));
+        ok = false;
+    }
+    ok = ok && audit_set(h, target, &cur, amounts) && hc_tx_commit(h);
     hc_tx_rollback(h);
     hub_dbres_free(&cur);
     if (!ok)
@@ -221,68 +168,30 @@ static int price_set(hubctl *h, int argc, char **argv)
     return HC_EXIT_OK;
 }
 
+/* A row of "price list": the amounts (micro-USD) in USD. */
+static void list_cells(const hub_dbres *r, int i, const char **cells, char (*buf)[HC_CELL_MAX])
+{
+    for (int k = 2; k < 6; k++) {
+        if (cells[k] != NULL) {
+            hub_fmt_usd(hc_llval(hub_dbres_get(r, i, k)), 2, buf[k], HC_CELL_MAX);
+            cells[k] = buf[k];
+        }
+    }
+}
+
 static int price_list(hubctl *h, int argc, char **argv)
 {
-    static const char CMD[] = "price list";
-    static const struct option OPTS[] = {
-        {"provider", required_argument, NULL, 'p'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     static const char *const HEADS[] = {"PROVIDER",  "MODEL",     "INPUT/1M",  "OUTPUT/1M",
                                         "CACHED/1M", "PER_IMAGE", "EFFECTIVE", "SOURCE"};
     int status = HC_EXIT_FAIL;
     const char *provider = NULL;
-    hc_pos pos = {0};
-    hub_dbres r;
-    hc_table t;
+    const hc_opt opts[] = {{"provider", &provider, NULL}};
+    hc_pos pos;
 
-    hc_getopt_reset();
-    for (;;) {
-        int c = getopt_long(argc, argv, "-:h", OPTS, NULL);
-        if (c == -1)
-            break;
-        switch (c) {
-        case 1:
-            hc_pos_add(&pos, optarg);
-            break;
-        case 'p':
-            provider = optarg;
-            break;
-        case 'h':
-            fputs(LIST_HELP, stdout);
-            return HC_EXIT_OK;
-        default:
-            return hc_bad_option(CMD, argv, c);
-        }
-    }
-    hc_pos_rest(&pos, argc, argv);
-    if (!hc_pos_expect(&pos, 0, CMD, "", &status))
+    if (!hc_args(argc, argv, "price list", LIST_HELP, opts, 1, 0, "", &pos, &status))
         return status;
     hub_dbp p[2] = {DB_STR(provider), DB_STR(provider)};
-    if (!hc_exec(h, SQL_LIST, p, 2, &r, NULL, NULL))
-        return HC_EXIT_FAIL;
-    hc_table_init(&t, 8, HEADS, 0x3cu);
-    for (int i = 0; i < r.nrows; i++) {
-        char usd[4][48];
-        const char *row[8];
-        row[0] = hub_dbres_get(&r, i, 0);
-        row[1] = hub_dbres_get(&r, i, 1);
-        for (int k = 0; k < 4; k++) {
-            const char *v = hub_dbres_get(&r, i, 2 + k);
-            if (v != NULL)
-                hc_fmt_usd(hc_llval(v), 2, usd[k], sizeof(usd[k]));
-            row[2 + k] = v != NULL ? usd[k] : NULL;
-        }
-        row[6] = hub_dbres_get(&r, i, 6);
-        row[7] = hub_dbres_get(&r, i, 7);
-        hc_table_add(&t, row);
-    }
-    if (hc_table_print(&t, stdout))
-        status = HC_EXIT_OK;
-    hc_table_free(&t);
-    hub_dbres_free(&r);
-    return status;
+    return hc_list(h, SQL_LIST, p, 2, 8, HEADS, 0x3cu, list_cells);
 }
 
 int hc_price_main(hubctl *h, int argc, char **argv)

@@ -5,52 +5,15 @@
  * "provider add" works out the provider's settings from --type, --preset and the other
  * options (base URL defaults per type and preset, the auth header of Azure, the API
  * version of Anthropic and Azure), checks the base URL (https, or http only for a host
- * the admin marks internal), reads the API key from stdin (never from the command line,
- * where it would land in shell history and the process list), then in one transaction
- * inserts the provider and its sealed credential (util_cred.c). The key is wiped from
- * memory as soon as it is sealed and is never printed.
+ * the admin marks internal) — the rules of hub_provider_resolve, which the admin pages
+ * use too — reads the API key from stdin (never from the command line, where it would land
+ * in shell history and the process list), then in one transaction inserts the provider and
+ * its sealed credential (util_cred.c). The key is wiped from memory as soon as it is sealed
+ * and is never printed.
  */
 #include "hubctl.h"
 
-#include <getopt.h>
-#include <stdlib.h>
 #include <string.h>
-
-/* Per type: the base URL when --base-url is absent (NULL: required) and the default API
- * version (NULL: the type has none and --api-version is refused). */
-typedef struct {
-    const char *name;
-    const char *base_url;
-    const char *api_version;
-} ptype;
-
-static const ptype TYPES[] = {
-    {"openai", "https://api.openai.com/v1", NULL},
-    {"openai-compatible", NULL, NULL},
-    {"anthropic", "https://api.anthropic.com", "2023-06-01"},
-    {"gemini", "https://generativelanguage.googleapis.com", NULL},
-};
-
-/* Presets: openai-compatible providers with known settings. */
-typedef struct {
-    const char *name;
-    const char *base_url;    /* NULL: --base-url required */
-    bool internal;           /* an internal host: plain http allowed */
-    bool key_optional;       /* empty stdin stores OLLAMA_KEY */
-    const char *auth_header; /* NULL: by type (Authorization: Bearer) */
-    const char *api_version; /* default; NULL: none and --api-version refused */
-} preset;
-
-static const preset PRESETS[] = {
-    {"deepseek", "https://api.deepseek.com/v1", false, false, NULL, NULL},
-    {"xai", "https://api.x.ai/v1", false, false, NULL, NULL},
-    {"openrouter", "https://openrouter.ai/api/v1", false, false, NULL, NULL},
-    {"ollama", "http://localhost:11434/v1", true, true, NULL, NULL},
-    {"azure", NULL, false, false, "api-key", "2024-10-21"},
-};
-
-/* The secret stored for an ollama provider added without a key (Ollama ignores it). */
-static const char OLLAMA_KEY[] = "ollama";
 
 static const char ADD_HELP[] =
     "usage: hubctl provider add NAME --type TYPE [--base-url URL] [--internal]\n"
@@ -122,211 +85,61 @@ static const char SQL_SET_ENABLED[] = "UPDATE providers SET enabled = ? WHERE id
 
 /* The options of "provider add" (borrowed from argv) and what they resolve to. */
 typedef struct {
-    const char *name, *type, *url, *preset, *api_version, *label, *weight_s;
-    bool internal;
+    const char *name, *label, *weight_s;
     long weight;
-    const preset *ps;        /* the preset, NULL when none */
-    const char *auth_header; /* NULL = by type */
-    char url_buf[513];       /* the base URL to store, trailing '/' removed */
+    hub_provider_spec ps; /* type, preset, base URL, API version, internal; resolved */
 } add_opts;
 
-static const ptype *find_type(const char *t)
-{
-    for (size_t i = 0; i < sizeof(TYPES) / sizeof(TYPES[0]); i++) {
-        if (strcmp(TYPES[i].name, t) == 0)
-            return &TYPES[i];
-    }
-    return NULL;
-}
-
-static const preset *find_preset(const char *p)
-{
-    for (size_t i = 0; i < sizeof(PRESETS) / sizeof(PRESETS[0]); i++) {
-        if (strcmp(PRESETS[i].name, p) == 0)
-            return &PRESETS[i];
-    }
-    return NULL;
-}
-
-/* NULL when url is acceptable, else what is wrong with it. */
-static const char *url_problem(const char *url, bool internal)
-{
-    size_t skip;
-    if (strncmp(url, "https://", 8) == 0)
-        skip = 8;
-    else if (strncmp(url, "http://", 7) == 0)
-        skip = 7;
-    else
-        return "--base-url must start with https:// (or http:// with --internal)";
-    if (skip == 7 && !internal)
-        return "--base-url is plain http://; use https://, or --internal for an internal host "
-               "you trust with plain HTTP";
-    if (strlen(url) > 512)
-        return "--base-url is longer than 512 characters";
-    const char *host = url + skip;
-    if (*host == '\0' || *host == '/' || *host == ':')
-        return "--base-url has no host";
-    size_t alen = strcspn(host, "/?#");
-    if (memchr(host, '@', alen) != NULL)
-        return "--base-url must not carry credentials (user@host); the key goes on stdin";
-    for (const unsigned char *p = (const unsigned char *)url; *p != '\0'; p++) {
-        if (*p <= 0x20 || *p >= 0x7f)
-            return "--base-url contains spaces, control or non-ASCII characters";
-    }
-    return NULL;
-}
-
-/* Works out type, preset, URL, auth header and API version of o. Returns a usage
- * status (after printing the message), or HC_EXIT_OK when o is complete and valid. */
-static int resolve_add(add_opts *o)
+/* Parses the command line of "provider add" into o and works out the provider's settings
+ * (hub_provider_resolve). true to go on; false with *status set (help or usage error). */
+static bool parse_add(int argc, char **argv, add_opts *o, int *status)
 {
     static const char CMD[] = "provider add";
-    const ptype *pt = NULL;
-    const char *url = o->url;
-    const char *default_version = NULL;
+    const hc_opt opts[] = {
+        {"type", &o->ps.type, NULL},         {"base-url", &o->ps.base_url, NULL},
+        {"preset", &o->ps.preset, NULL},     {"api-version", &o->ps.api_version, NULL},
+        {"internal", NULL, &o->ps.internal}, {"label", &o->label, NULL},
+        {"weight", &o->weight_s, NULL},
+    };
+    hc_pos pos;
 
-    if (!hc_name_ok(o->name, 64, HC_CHARS_PROVIDER))
-        return hc_usage(CMD, "provider names are 1-64 characters of A-Z a-z 0-9 . _ -");
-    if (o->preset != NULL) {
-        o->ps = find_preset(o->preset);
-        if (o->ps == NULL)
-            return hc_usage(CMD, "--preset must be deepseek, xai, openrouter, ollama or azure");
-        if (o->type != NULL && strcmp(o->type, "openai-compatible") != 0)
-            return hc_usage(CMD, "--preset %s is an openai-compatible provider; drop --type",
-                            o->preset);
-        o->type = "openai-compatible";
-        o->internal = o->internal || o->ps->internal;
-        o->auth_header = o->ps->auth_header;
-        default_version = o->ps->api_version;
-        if (url == NULL)
-            url = o->ps->base_url;
-        if (url == NULL)
-            return hc_usage(CMD,
-                            "--preset %s needs --base-url (e.g. https://RESOURCE.openai.azure.com)",
-                            o->preset);
+    if (!hc_args(argc, argv, CMD, ADD_HELP, opts, 7, 1, "NAME", &pos, status))
+        return false;
+    o->name = pos.v[0];
+    if (!hub_name_ok(o->name, 64, HUB_CHARS_PROVIDER)) {
+        *status = hc_usage(CMD, "provider names are 1-64 characters of A-Z a-z 0-9 . _ -");
+        return false;
     }
-    if (o->type == NULL)
-        return hc_usage(CMD, "--type (openai, openai-compatible, anthropic, gemini) or --preset is "
-                             "required");
-    pt = find_type(o->type);
-    if (pt == NULL)
-        return hc_usage(CMD, "--type must be openai, openai-compatible, anthropic or gemini");
-    if (o->ps == NULL) {
-        default_version = pt->api_version;
-        if (url == NULL)
-            url = pt->base_url;
-        if (url == NULL)
-            return hc_usage(CMD, "--base-url is required for type %s (or use --preset)", o->type);
+    const char *problem = hub_provider_resolve(&o->ps);
+    if (problem != NULL) {
+        *status = hc_usage(CMD, "%s", problem);
+        return false;
     }
-    if (o->api_version != NULL && default_version == NULL)
-        return hc_usage(CMD, "--api-version applies only to anthropic and --preset azure");
-    if (o->api_version == NULL)
-        o->api_version = default_version;
-    if (o->api_version != NULL && !hc_name_ok(o->api_version, 32, "._-"))
-        return hc_usage(CMD, "--api-version must be 1-32 characters of A-Z a-z 0-9 . _ -");
-    if (strlen(url) >= sizeof(o->url_buf))
-        return hc_usage(CMD, "--base-url is longer than 512 characters");
-    snprintf(o->url_buf, sizeof(o->url_buf), "%s", url);
-    size_t n = strlen(o->url_buf);
-    while (n > 0 && o->url_buf[n - 1] == '/')
-        o->url_buf[--n] = '\0';
-    const char *problem = url_problem(o->url_buf, o->internal);
-    if (problem != NULL)
-        return hc_usage(CMD, "%s", problem);
     if (o->label == NULL)
         o->label = "default";
-    if (!hc_label_ok(o->label))
-        return hc_usage(CMD, "--label must be 1-64 characters of A-Z a-z 0-9 . _ : @ -");
-    o->weight = 1;
-    if (o->weight_s != NULL && !hc_weight_parse(o->weight_s, &o->weight))
-        return hc_usage(CMD, "--weight must be a whole number from %d to %d", HC_WEIGHT_MIN,
-                        HC_WEIGHT_MAX);
-    return HC_EXIT_OK;
-}
-
-/* Parses the command line of "provider add" into o. Returns HC_EXIT_OK to go on, -1 when
- * the help was shown, else a usage status (message printed). */
-static int parse_add(int argc, char **argv, add_opts *o)
-{
-    static const char CMD[] = "provider add";
-    static const struct option OPTS[] = {
-        {"type", required_argument, NULL, 't'},
-        {"base-url", required_argument, NULL, 'u'},
-        {"preset", required_argument, NULL, 'p'},
-        {"api-version", required_argument, NULL, 'v'},
-        {"internal", no_argument, NULL, 'i'},
-        {"label", required_argument, NULL, 'l'},
-        {"weight", required_argument, NULL, 'w'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    int status = HC_EXIT_USAGE;
-    hc_pos pos = {0};
-
-    hc_getopt_reset();
-    for (;;) {
-        int c = getopt_long(argc, argv, "-:h", OPTS, NULL);
-        if (c == -1)
-            break;
-        switch (c) {
-        case 1:
-            hc_pos_add(&pos, optarg);
-            break;
-        case 't':
-            o->type = optarg;
-            break;
-        case 'u':
-            o->url = optarg;
-            break;
-        case 'p':
-            o->preset = optarg;
-            break;
-        case 'v':
-            o->api_version = optarg;
-            break;
-        case 'i':
-            o->internal = true;
-            break;
-        case 'l':
-            o->label = optarg;
-            break;
-        case 'w':
-            o->weight_s = optarg;
-            break;
-        case 'h':
-            fputs(ADD_HELP, stdout);
-            return -1;
-        default:
-            return hc_bad_option(CMD, argv, c);
-        }
-    }
-    hc_pos_rest(&pos, argc, argv);
-    if (!hc_pos_expect(&pos, 1, CMD, "NAME", &status))
-        return status;
-    o->name = pos.v[0];
-    return resolve_add(o);
+    return hc_cred_opts(CMD, o->label, o->weight_s, &o->weight, status);
 }
 
 /* Audits "provider add": the provider's settings and its first credential (sealed). */
 static bool audit_add(hubctl *h, const add_opts *o, long long pid, long long cid, int key_id)
 {
-    hc_json after;
-    hc_json_begin(&after);
-    hc_json_int(&after, "id", pid);
-    hc_json_str(&after, "type", o->type);
-    hc_json_str(&after, "preset", o->preset);
-    hc_json_str(&after, "base_url", o->url_buf);
-    hc_json_bool(&after, "internal", o->internal);
-    hc_json_str(&after, "auth_header", o->auth_header);
-    hc_json_str(&after, "api_version", o->api_version);
-    hc_json_bool(&after, "enabled", true);
-    hc_json_int(&after, "credential_id", cid);
-    hc_json_str(&after, "credential_label", o->label);
-    hc_json_int(&after, "credential_weight", o->weight);
-    hc_json_str(&after, "secret", HC_SEALED);
-    hc_json_int(&after, "key_id", key_id);
+    hub_jobj after;
+    hub_jobj_begin(&after);
+    hub_jobj_int(&after, "id", pid);
+    hub_jobj_str(&after, "type", o->ps.type);
+    hub_jobj_str(&after, "preset", o->ps.preset);
+    hub_jobj_str(&after, "base_url", o->ps.url);
+    hub_jobj_bool(&after, "internal", o->ps.internal);
+    hub_jobj_str(&after, "auth_header", o->ps.auth_header);
+    hub_jobj_str(&after, "api_version", o->ps.api_version);
+    hub_jobj_bool(&after, "enabled", true);
+    hub_jobj_int(&after, "credential_id", cid);
+    hub_jobj_str(&after, "credential_label", o->label);
+    hub_jobj_int(&after, "credential_weight", o->weight);
+    hub_jobj_str(&after, "secret", HC_SEALED);
+    hub_jobj_int(&after, "key_id", key_id);
     bool ok = hc_audit(h, "provider.add", "provider", o->name, NULL, &after);
-    hc_json_free(&after);
+    hub_jobj_free(&after);
     return ok;
 }
 
@@ -338,31 +151,16 @@ static int provider_add(hubctl *h, int argc, char **argv)
     char secret[HC_SECRET_MAX + 3]; /* wiped at end */
     size_t slen = 0;
     int key_id = 0;
-    char err[256];
     long long pid = 0, cid = 0;
 
     memset(&o, 0, sizeof(o));
     memset(&kr, 0, sizeof(kr));
     memset(secret, 0, sizeof(secret));
-    status = parse_add(argc, argv, &o);
-    if (status != HC_EXIT_OK)
-        return status < 0 ? HC_EXIT_OK : status;
-    status = HC_EXIT_FAIL;
-    bool key_optional = o.ps != NULL && o.ps->key_optional;
-
-    if (!hc_keyring_load(h, &kr))
+    if (!parse_add(argc, argv, &o, &status))
+        return status;
+    if (!hc_keyring_load(h, &kr) || hc_db(h) == NULL ||
+        !hc_read_provider_key(o.ps.key_optional, secret, sizeof(secret), &slen))
         goto end;
-    if (hc_db(h) == NULL)
-        goto end;
-    if (!hc_read_secret(key_optional ? "provider API key (optional)" : "provider API key", "key",
-                        secret, sizeof(secret), &slen, key_optional, err, sizeof(err))) {
-        hc_err("%s", err);
-        goto end;
-    }
-    if (slen == 0) {
-        memcpy(secret, OLLAMA_KEY, sizeof(OLLAMA_KEY));
-        slen = sizeof(OLLAMA_KEY) - 1;
-    }
     if (!hc_tx_begin(h))
         goto end;
     if (!hc_lookup_id(h, SQL_FIND, o.name, &pid))
@@ -372,12 +170,12 @@ static int provider_add(hubctl *h, int argc, char **argv)
                o.name);
         goto end;
     }
-    hub_dbp pp[7] = {
-        DB_STR(o.name),   DB_STR(o.type),        DB_STR(o.url_buf),    DB_INT(o.internal ? 1 : 0),
-        DB_STR(o.preset), DB_STR(o.auth_header), DB_STR(o.api_version)};
+    hub_dbp pp[7] = {DB_STR(o.name),          DB_STR(o.ps.type),   DB_STR(o.ps.url),
+                     DB_INT(o.ps.internal),   DB_STR(o.ps.preset), DB_STR(o.ps.auth_header),
+                     DB_STR(o.ps.api_version)};
     if (!hc_exec(h, SQL_INSERT, pp, 7, NULL, NULL, &pid))
         goto end;
-    if (!hc_cred_store(h, &kr, pid, o.label, o.weight, secret, slen, &cid, &key_id))
+    if (!hc_cred_add(h, &kr, pid, o.name, &o.label, NULL, 0, o.weight, secret, slen, &cid, &key_id))
         goto end;
     explicit_bzero(secret, sizeof(secret));
     if (!audit_add(h, &o, pid, cid, key_id))
@@ -385,8 +183,9 @@ static int provider_add(hubctl *h, int argc, char **argv)
     if (!hc_tx_commit(h))
         goto end;
     printf("added provider %s (%s%s%s, %s%s); credential %s (id %lld) sealed with master key %d\n",
-           o.name, o.type, o.preset != NULL ? ", preset " : "", o.preset != NULL ? o.preset : "",
-           o.url_buf, o.internal ? ", internal" : "", o.label, cid, key_id);
+           o.name, o.ps.type, o.ps.preset != NULL ? ", preset " : "",
+           o.ps.preset != NULL ? o.ps.preset : "", o.ps.url, o.ps.internal ? ", internal" : "",
+           o.label, cid, key_id);
     status = HC_EXIT_OK;
 end:
     hc_tx_rollback(h);
@@ -395,46 +194,33 @@ end:
     return status;
 }
 
+/* A row of "provider list": yes/no, credentials active/total and the problems. */
+static void list_cells(const hub_dbres *r, int i, const char **cells, char (*buf)[HC_CELL_MAX])
+{
+    long long active = hc_llval(hub_dbres_get(r, i, 5));
+    const char *listed = hub_dbres_get(r, i, 8);
+    bool enabled = hub_dbres_int(r, i, 4, 0) != 0;
+    snprintf(buf[5], HC_CELL_MAX, "%lld/%lld", active, hc_llval(hub_dbres_get(r, i, 6)));
+    if (enabled && active == 0)
+        snprintf(buf[7], HC_CELL_MAX, "no active credential%s%s", listed != NULL ? "; " : "",
+                 listed != NULL ? listed : "");
+    else
+        snprintf(buf[7], HC_CELL_MAX, "%s", listed != NULL ? listed : "-");
+    cells[4] = enabled ? "yes" : "no";
+    cells[5] = buf[5];
+    cells[6] = hub_dbres_int(r, i, 7, 0) ? "yes" : "no";
+    cells[7] = buf[7];
+}
+
 static int provider_list(hubctl *h, int argc, char **argv)
 {
     static const char *const HEADS[] = {"NAME",    "TYPE",        "PRESET",   "BASE_URL",
                                         "ENABLED", "CREDENTIALS", "INTERNAL", "PROBLEMS"};
     int status = HC_EXIT_FAIL;
     hc_pos pos;
-    hub_dbres r;
-    hc_table t;
     if (!hc_simple_args(argc, argv, "provider list", LIST_HELP, 0, "", &pos, &status))
         return status;
-    if (!hc_exec(h, SQL_LIST, NULL, 0, &r, NULL, NULL))
-        return HC_EXIT_FAIL;
-    hc_table_init(&t, 8, HEADS, 0);
-    for (int i = 0; i < r.nrows; i++) {
-        char creds[48];
-        char problems[1024];
-        long long active = hc_llval(hub_dbres_get(&r, i, 5));
-        const char *listed = hub_dbres_get(&r, i, 8);
-        bool enabled = hub_dbres_int(&r, i, 4, 0) != 0;
-        snprintf(creds, sizeof(creds), "%lld/%lld", active, hc_llval(hub_dbres_get(&r, i, 6)));
-        if (enabled && active == 0)
-            snprintf(problems, sizeof(problems), "no active credential%s%s",
-                     listed != NULL ? "; " : "", listed != NULL ? listed : "");
-        else
-            snprintf(problems, sizeof(problems), "%s", listed != NULL ? listed : "-");
-        const char *row[8] = {hub_dbres_get(&r, i, 0),
-                              hub_dbres_get(&r, i, 1),
-                              hub_dbres_get(&r, i, 2),
-                              hub_dbres_get(&r, i, 3),
-                              enabled ? "yes" : "no",
-                              creds,
-                              hub_dbres_int(&r, i, 7, 0) ? "yes" : "no",
-                              problems};
-        hc_table_add(&t, row);
-    }
-    if (hc_table_print(&t, stdout))
-        status = HC_EXIT_OK;
-    hc_table_free(&t);
-    hub_dbres_free(&r);
-    return status;
+    return hc_list(h, SQL_LIST, NULL, 0, 8, HEADS, 0, list_cells);
 }
 
 static int set_enabled(hubctl *h, int argc, char **argv, bool on)
@@ -444,9 +230,9 @@ static int set_enabled(hubctl *h, int argc, char **argv, bool on)
     int status = HC_EXIT_FAIL;
     hc_pos pos;
     hub_dbres r = {0};
-    hc_json before, after;
-    hc_json_begin(&before);
-    hc_json_begin(&after);
+    hub_jobj before, after;
+    hub_jobj_begin(&before);
+    hub_jobj_begin(&after);
     if (!hc_simple_args(argc, argv, cmd, on ? ENABLE_HELP : DISABLE_HELP, 1, "NAME", &pos, &status))
         goto end;
     status = HC_EXIT_FAIL;
@@ -466,8 +252,8 @@ static int set_enabled(hubctl *h, int argc, char **argv, bool on)
     hub_dbp u[2] = {DB_INT(on ? 1 : 0), DB_INT(hub_dbres_int(&r, 0, 0, 0))};
     if (!hc_exec(h, SQL_SET_ENABLED, u, 2, NULL, NULL, NULL))
         goto end;
-    hc_json_bool(&before, "enabled", !on);
-    hc_json_bool(&after, "enabled", on);
+    hub_jobj_bool(&before, "enabled", !on);
+    hub_jobj_bool(&after, "enabled", on);
     if (!hc_audit(h, on ? "provider.enable" : "provider.disable", "provider", name, &before,
                   &after) ||
         !hc_tx_commit(h))
@@ -477,8 +263,8 @@ static int set_enabled(hubctl *h, int argc, char **argv, bool on)
 end:
     hc_tx_rollback(h);
     hub_dbres_free(&r);
-    hc_json_free(&before);
-    hc_json_free(&after);
+    hub_jobj_free(&before);
+    hub_jobj_free(&after);
     return status;
 }
 

@@ -95,17 +95,17 @@ static bool save_ring(const hub_keyring *kr, const char *path, const struct stat
 /* Audits the rotation from key old_id to new_id (count rows resealed). */
 static bool audit_rotate(hubctl *h, int old_id, int new_id, long long count)
 {
-    hc_json before, after;
+    hub_jobj before, after;
     char target[256]; /* the key file; the column holds 255 characters */
     snprintf(target, sizeof(target), "%.255s", h->cfg.master_key_file);
-    hc_json_begin(&before);
-    hc_json_begin(&after);
-    hc_json_int(&before, "key_id", old_id);
-    hc_json_int(&after, "key_id", new_id);
-    hc_json_int(&after, "credentials_resealed", count);
+    hub_jobj_begin(&before);
+    hub_jobj_begin(&after);
+    hub_jobj_int(&before, "key_id", old_id);
+    hub_jobj_int(&after, "key_id", new_id);
+    hub_jobj_int(&after, "credentials_resealed", count);
     bool ok = hc_audit(h, "master_key.rotate", "master_key", target, &before, &after);
-    hc_json_free(&before);
-    hc_json_free(&after);
+    hub_jobj_free(&before);
+    hub_jobj_free(&after);
     return ok;
 }
 

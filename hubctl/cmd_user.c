@@ -12,7 +12,6 @@
 
 #include "hub_session.h"
 
-#include <getopt.h>
 #include <string.h>
 
 static const char TEAM_ADD_HELP[] = "usage: hubctl team add NAME\n\n"
@@ -62,11 +61,11 @@ static const char NAME_RULE[] = "names are 1-128 characters of A-Z a-z 0-9 . _ @
 /* Audits the creation of team name (id). */
 static bool audit_team(hubctl *h, const char *name, long long id)
 {
-    hc_json after;
-    hc_json_begin(&after);
-    hc_json_int(&after, "id", id);
+    hub_jobj after;
+    hub_jobj_begin(&after);
+    hub_jobj_int(&after, "id", id);
     bool ok = hc_audit(h, "team.add", "team", name, NULL, &after);
-    hc_json_free(&after);
+    hub_jobj_free(&after);
     return ok;
 }
 
@@ -78,7 +77,7 @@ static int team_add(hubctl *h, int argc, char **argv)
     if (!hc_simple_args(argc, argv, "team add", TEAM_ADD_HELP, 1, "NAME", &pos, &status))
         return status;
     const char *name = pos.v[0];
-    if (!hc_name_ok(name, 128, HC_CHARS_PRINCIPAL))
+    if (!hub_name_ok(name, 128, HUB_CHARS_PRINCIPAL))
         return hc_usage("team add", "team %s", NAME_RULE);
     if (!hc_tx_begin(h) || !hc_lookup_id(h, SQL_TEAM_FIND, name, &id))
         goto end;
@@ -102,71 +101,29 @@ static int team_list(hubctl *h, int argc, char **argv)
     static const char *const HEADS[] = {"NAME", "MEMBERS", "CREATED"};
     int status = HC_EXIT_FAIL;
     hc_pos pos;
-    hub_dbres r;
-    hc_table t;
     if (!hc_simple_args(argc, argv, "team list", TEAM_LIST_HELP, 0, "", &pos, &status))
         return status;
-    if (!hc_exec(h, SQL_TEAM_LIST, NULL, 0, &r, NULL, NULL))
-        return HC_EXIT_FAIL;
-    hc_table_init(&t, 3, HEADS, 0x2u);
-    for (int i = 0; i < r.nrows; i++) {
-        const char *row[3] = {hub_dbres_get(&r, i, 0), hub_dbres_get(&r, i, 1),
-                              hub_dbres_get(&r, i, 2)};
-        hc_table_add(&t, row);
-    }
-    if (hc_table_print(&t, stdout))
-        status = HC_EXIT_OK;
-    hc_table_free(&t);
-    hub_dbres_free(&r);
-    return status;
+    return hc_list(h, SQL_TEAM_LIST, NULL, 0, 3, HEADS, 0x2u, NULL);
 }
 
 static int user_add(hubctl *h, int argc, char **argv)
 {
     static const char CMD[] = "user add";
-    static const struct option OPTS[] = {
-        {"team", required_argument, NULL, 't'},
-        {"email", required_argument, NULL, 'e'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     int status = HC_EXIT_FAIL;
     const char *team = NULL, *email = NULL;
-    hc_pos pos = {0};
+    hc_pos pos;
     long long uid = 0, tid = 0, created = 0;
-    hc_json after = {0};
+    hub_jobj after = {0};
+    const hc_opt opts[] = {{"team", &team, NULL}, {"email", &email, NULL}};
 
-    hc_getopt_reset();
-    for (;;) {
-        int c = getopt_long(argc, argv, "-:h", OPTS, NULL);
-        if (c == -1)
-            break;
-        switch (c) {
-        case 1:
-            hc_pos_add(&pos, optarg);
-            break;
-        case 't':
-            team = optarg;
-            break;
-        case 'e':
-            email = optarg;
-            break;
-        case 'h':
-            fputs(USER_ADD_HELP, stdout);
-            return HC_EXIT_OK;
-        default:
-            return hc_bad_option(CMD, argv, c);
-        }
-    }
-    hc_pos_rest(&pos, argc, argv);
-    if (!hc_pos_expect(&pos, 1, CMD, "NAME", &status))
+    if (!hc_args(argc, argv, CMD, USER_ADD_HELP, opts, 2, 1, "NAME", &pos, &status))
         return status;
     const char *name = pos.v[0];
-    if (!hc_name_ok(name, 128, HC_CHARS_PRINCIPAL))
+    if (!hub_name_ok(name, 128, HUB_CHARS_PRINCIPAL))
         return hc_usage(CMD, "user %s", NAME_RULE);
-    if (team != NULL && !hc_name_ok(team, 128, HC_CHARS_PRINCIPAL))
+    if (team != NULL && !hub_name_ok(team, 128, HUB_CHARS_PRINCIPAL))
         return hc_usage(CMD, "team %s", NAME_RULE);
-    if (email != NULL && !hc_email_ok(email))
+    if (email != NULL && !hub_email_ok(email))
         return hc_usage(CMD, "--email is not a plain address like name@example.com");
 
     if (!hc_tx_begin(h))
@@ -196,12 +153,12 @@ static int user_add(hubctl *h, int argc, char **argv)
         if (!hc_exec(h, SQL_MEMBER_INSERT, mp, 2, NULL, NULL, NULL))
             goto end;
     }
-    hc_json_begin(&after);
-    hc_json_int(&after, "id", uid);
-    hc_json_str(&after, "email", email);
-    hc_json_str(&after, "team", team);
-    hc_json_str(&after, "role", "member");
-    hc_json_bool(&after, "disabled", false);
+    hub_jobj_begin(&after);
+    hub_jobj_int(&after, "id", uid);
+    hub_jobj_str(&after, "email", email);
+    hub_jobj_str(&after, "team", team);
+    hub_jobj_str(&after, "role", "member");
+    hub_jobj_bool(&after, "disabled", false);
     if (!hc_audit(h, "user.add", "user", name, NULL, &after) || !hc_tx_commit(h))
         goto end;
     if (team != NULL)
@@ -211,8 +168,15 @@ static int user_add(hubctl *h, int argc, char **argv)
     status = HC_EXIT_OK;
 end:
     hc_tx_rollback(h);
-    hc_json_free(&after);
+    hub_jobj_free(&after);
     return status;
+}
+
+/* A row of "user list": the status in words. */
+static void user_cells(const hub_dbres *r, int i, const char **cells, char (*buf)[HC_CELL_MAX])
+{
+    (void)buf;
+    cells[4] = hub_dbres_int(r, i, 4, 0) ? "disabled" : "active";
 }
 
 static int user_list(hubctl *h, int argc, char **argv)
@@ -221,28 +185,9 @@ static int user_list(hubctl *h, int argc, char **argv)
                                         "STATUS", "ACTIVE_KEYS", "CREATED"};
     int status = HC_EXIT_FAIL;
     hc_pos pos;
-    hub_dbres r;
-    hc_table t;
     if (!hc_simple_args(argc, argv, "user list", USER_LIST_HELP, 0, "", &pos, &status))
         return status;
-    if (!hc_exec(h, SQL_USER_LIST, NULL, 0, &r, NULL, NULL))
-        return HC_EXIT_FAIL;
-    hc_table_init(&t, 7, HEADS, 0x20u);
-    for (int i = 0; i < r.nrows; i++) {
-        const char *row[7] = {hub_dbres_get(&r, i, 0),
-                              hub_dbres_get(&r, i, 1),
-                              hub_dbres_get(&r, i, 2),
-                              hub_dbres_get(&r, i, 3),
-                              hub_dbres_int(&r, i, 4, 0) ? "disabled" : "active",
-                              hub_dbres_get(&r, i, 5),
-                              hub_dbres_get(&r, i, 6)};
-        hc_table_add(&t, row);
-    }
-    if (hc_table_print(&t, stdout))
-        status = HC_EXIT_OK;
-    hc_table_free(&t);
-    hub_dbres_free(&r);
-    return status;
+    return hc_list(h, SQL_USER_LIST, NULL, 0, 7, HEADS, 0x20u, user_cells);
 }
 
 static int user_set(hubctl *h, int argc, char **argv, bool disable)
@@ -252,9 +197,9 @@ static int user_set(hubctl *h, int argc, char **argv, bool disable)
     int status = HC_EXIT_FAIL;
     hc_pos pos;
     hub_dbres r = {0};
-    hc_json before, after;
-    hc_json_begin(&before);
-    hc_json_begin(&after);
+    hub_jobj before, after;
+    hub_jobj_begin(&before);
+    hub_jobj_begin(&after);
     if (!hc_simple_args(argc, argv, cmd, disable ? USER_DISABLE_HELP : USER_ENABLE_HELP, 1, "NAME",
                         &pos, &status))
         goto end;
@@ -281,8 +226,8 @@ static int user_set(hubctl *h, int argc, char **argv, bool disable)
                hub_db_error(h->db));
         goto end;
     }
-    hc_json_bool(&before, "disabled", !disable);
-    hc_json_bool(&after, "disabled", disable);
+    hub_jobj_bool(&before, "disabled", !disable);
+    hub_jobj_bool(&after, "disabled", disable);
     if (!hc_audit(h, disable ? "user.disable" : "user.enable", "user", name, &before, &after) ||
         !hc_tx_commit(h))
         goto end;
@@ -291,8 +236,8 @@ static int user_set(hubctl *h, int argc, char **argv, bool disable)
 end:
     hc_tx_rollback(h);
     hub_dbres_free(&r);
-    hc_json_free(&before);
-    hc_json_free(&after);
+    hub_jobj_free(&before);
+    hub_jobj_free(&after);
     return status;
 }
 

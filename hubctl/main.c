@@ -31,9 +31,12 @@ static const hc_cmd COMMANDS[] = {
     {"user", hc_user_main, "add, list, enable, disable users; roles and passwords"},
     {"admin", hc_admin_main, "create a local admin account for the admin pages"},
     {"key", hc_key_main, "create, list and revoke hub API keys"},
-    {"usage", hc_usage_main, "report usage and cost from the usage ledger"},
+    {"usage", hc_usage_main, "usage, cost and chargeback reports (from the rollups)"},
+    {"rollup", hc_rollup_main, "catch up the usage rollups the analytics pages read"},
+    {"retention", hc_retention_main, "remove old raw usage rows (the rollups are kept)"},
     {"spool", hc_spool_main, "drain the local usage spool into the database"},
     {"audit", hc_audit_main, "verify and list the audit log of every change"},
+    {"limit", hc_limit_main, "monthly budgets and requests / tokens per minute limits"},
 };
 #define NCOMMANDS (sizeof(COMMANDS) / sizeof(COMMANDS[0]))
 

@@ -2,11 +2,11 @@
  * util_db.c — hubctl's configuration and database helpers.
  *
  * The configuration is read once, on first use (commands such as --help never need it).
- * The database handle is created and connected on first use too. Transactions are plain
- * START TRANSACTION / COMMIT on the one connection; because hub_db reconnects by itself
- * after a lost connection (and would then run later statements outside the
- * transaction), hc_tx_begin remembers the server thread id and hc_tx_commit refuses to
- * commit on a different connection.
+ * The database handle is created and connected on first use too. Transactions are those
+ * of hub_ops.h on the one connection: because hub_db reconnects by itself after a lost
+ * connection (and would then run later statements outside the transaction), hc_tx_begin
+ * remembers the server thread id and hc_tx_commit refuses to commit on a different
+ * connection.
  */
 #include "hubctl.h"
 
@@ -78,32 +78,24 @@ bool hc_tx_begin(hubctl *h)
     hub_db *db = hc_db(h);
     if (db == NULL)
         return false;
-    if (!hub_db_query(db, "START TRANSACTION")) {
+    if (!hub_tx_begin(db, &h->tx_thread)) {
         hc_err("database error: %s", hub_db_error(db));
         return false;
     }
     h->in_tx = true;
-    h->tx_thread = mysql_thread_id(hub_db_conn(db));
     return true;
 }
 
 bool hc_tx_commit(hubctl *h)
 {
-    MYSQL *m = h->db != NULL ? hub_db_conn(h->db) : NULL;
+    char err[512];
     if (!h->in_tx)
         return true;
-    if (m == NULL || mysql_thread_id(m) != h->tx_thread) {
-        hc_err("the database connection was lost during the transaction; check the state "
-               "with a list command and run the command again");
-        hc_tx_rollback(h);
-        return false;
-    }
-    if (!hub_db_query(h->db, "COMMIT")) {
-        hc_err("database error on COMMIT: %s", hub_db_error(h->db));
-        hc_tx_rollback(h);
-        return false;
-    }
     h->in_tx = false;
+    if (!hub_tx_commit(h->db, h->tx_thread, err, sizeof(err))) {
+        hc_err("%s", err);
+        return false;
+    }
     return true;
 }
 
@@ -112,8 +104,7 @@ void hc_tx_rollback(hubctl *h)
     if (!h->in_tx)
         return;
     h->in_tx = false;
-    if (h->db != NULL && hub_db_conn(h->db) != NULL)
-        (void)hub_db_query(h->db, "ROLLBACK");
+    hub_tx_rollback(h->db);
 }
 
 void hc_close(hubctl *h)

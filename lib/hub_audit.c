@@ -224,3 +224,79 @@ end:
         *bad_id = bad;
     return rc;
 }
+
+/* ---- the before/after writer ------------------------------------------------------- */
+
+void hub_jobj_begin(hub_jobj *j)
+{
+    memset(j, 0, sizeof(*j));
+    hub_buf_init(&j->b, 0);
+    j->oom = !hub_buf_puts(&j->b, "{");
+}
+
+/* Writes the separator and "key": of a new member. */
+static void member(hub_jobj *j, const char *key)
+{
+    if (j->oom || j->closed)
+        return;
+    if (j->b.len > 1 && !hub_buf_puts(&j->b, ","))
+        j->oom = true;
+    else if (!hub_buf_json_str(&j->b, key) || !hub_buf_puts(&j->b, ":"))
+        j->oom = true;
+}
+
+/* Appends the JSON text v of a member just started by member(). */
+static void value(hub_jobj *j, const char *v)
+{
+    if (!j->oom && !j->closed && !hub_buf_puts(&j->b, v))
+        j->oom = true;
+}
+
+void hub_jobj_str(hub_jobj *j, const char *key, const char *val)
+{
+    member(j, key);
+    if (val == NULL)
+        value(j, "null");
+    else if (!j->oom && !j->closed && !hub_buf_json_str(&j->b, val))
+        j->oom = true;
+}
+
+void hub_jobj_int(hub_jobj *j, const char *key, long long v)
+{
+    member(j, key);
+    if (!j->oom && !j->closed && !hub_buf_printf(&j->b, "%lld", v))
+        j->oom = true;
+}
+
+void hub_jobj_bool(hub_jobj *j, const char *key, bool v)
+{
+    member(j, key);
+    value(j, v ? "true" : "false");
+}
+
+void hub_jobj_raw(hub_jobj *j, const char *key, const char *val)
+{
+    member(j, key);
+    value(j, val != NULL ? val : "null");
+}
+
+void hub_jobj_row(hub_jobj *j, const hub_dbres *r, int row, const char *const *keys, int n)
+{
+    for (int i = 0; i < n && row < r->nrows; i++)
+        hub_jobj_str(j, keys[i], hub_dbres_get(r, row, i));
+}
+
+const char *hub_jobj_text(hub_jobj *j)
+{
+    if (!j->oom && !j->closed) {
+        j->oom = !hub_buf_puts(&j->b, "}");
+        j->closed = true;
+    }
+    return j->oom ? NULL : j->b.data;
+}
+
+void hub_jobj_free(hub_jobj *j)
+{
+    hub_buf_free(&j->b);
+    memset(j, 0, sizeof(*j));
+}

@@ -8,6 +8,7 @@
 #ifndef HUB_AUDIT_H
 #define HUB_AUDIT_H
 
+#include "hub_buf.h"
 #include "hub_db.h"
 
 #include <stdbool.h>
@@ -25,5 +26,32 @@ bool hub_audit_log(hub_db *db, const char *actor, const char *via, const char *a
 /* Recomputes the chain. *rows gets the rows checked; on a break *bad_id gets the first bad
  * row's id and msg says why. */
 bool hub_audit_verify(hub_db *db, long long *rows, long long *bad_id, char *msg, size_t msgsz);
+
+/*
+ * A small JSON object writer for the before/after values of audit rows, shared by hubctl
+ * and the pages: keys are literals, values are escaped. Running out of memory is
+ * remembered: hub_jobj_text then returns NULL.
+ */
+typedef struct {
+    hub_buf b;
+    bool oom;
+    bool closed;
+} hub_jobj;
+
+void hub_jobj_begin(hub_jobj *j);
+/* "key": "val" (NULL val: null). */
+void hub_jobj_str(hub_jobj *j, const char *key, const char *val);
+void hub_jobj_int(hub_jobj *j, const char *key, long long v);
+void hub_jobj_bool(hub_jobj *j, const char *key, bool v);
+/* "key": val, val already a JSON value (a number from MariaDB, ...); NULL val: null. */
+void hub_jobj_raw(hub_jobj *j, const char *key, const char *val);
+/* Columns 0..n-1 of row `row` of r as strings under keys (NULL cells: null); nothing when
+ * r has no such row. */
+void hub_jobj_row(hub_jobj *j, const hub_dbres *r, int row, const char *const *keys, int n);
+/* Closes the object and returns its text, borrowed from j (valid until hub_jobj_free);
+ * NULL when memory ran out while it was written. May be called again. */
+const char *hub_jobj_text(hub_jobj *j);
+/* Releases j; it may be begun again. */
+void hub_jobj_free(hub_jobj *j);
 
 #endif

@@ -503,22 +503,10 @@ const char *hub_cgi_cookie(const hub_cgi *c, const char *name)
 
 /* ---- the response ---------------------------------------------------------------------- */
 
+/* The reason phrase of status: hub_http_reason's, and 307 Temporary Redirect. */
 static const char *reason(int status)
 {
-    switch (status) {
-    case 301:
-        return "Moved Permanently";
-    case 302:
-        return "Found";
-    case 303:
-        return "See Other";
-    case 304:
-        return "Not Modified";
-    case 307:
-        return "Temporary Redirect";
-    default:
-        return hub_http_reason(status);
-    }
+    return status == 307 ? "Temporary Redirect" : hub_http_reason(status);
 }
 
 void hub_cgi_head(FILE *out, int status, const char *content_type, const char *extra)

@@ -122,6 +122,7 @@ static const kdef KEYS[] = {
     I(cooldown_seconds, 1, 86400),
     I(default_max_tokens, 1, 1000000),
     I(spool_flush_ms, 1, 10000),
+    I(usage_retention_days, 0, 36500),
     S(log_level),
     S(admin_auth),
     S(admin_base),

@@ -37,6 +37,8 @@ typedef struct {
     int cooldown_seconds;      /* a 429 without Retry-After cools a credential this long */
     int default_max_tokens;    /* for providers that require max_tokens (Anthropic) */
     int spool_flush_ms;
+    int usage_retention_days; /* raw ledger rows older than this are removed once rolled up; 0 =
+                                 kept */
     char log_level[16];
     /* admin pages */
     char admin_auth[64]; /* comma list: local, oidc, webserver */

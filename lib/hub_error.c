@@ -30,6 +30,7 @@ static const struct {
     [HUB_ENOMEM] = {500, "server_error", "out_of_memory"},
     [HUB_EINTERNAL] = {500, "server_error", "internal_error"},
     [HUB_EUNAVAIL] = {503, "server_error", "provider_unavailable"},
+    [HUB_EQUOTA] = {402, "insufficient_quota", "budget_exceeded"},
 };
 
 #define MAP_N (sizeof(MAP) / sizeof(MAP[0]))

@@ -27,6 +27,7 @@ typedef enum {
     HUB_ENOMEM,     /* out of memory: 500 */
     HUB_EINTERNAL,  /* anything else: 500 */
     HUB_EUNAVAIL,   /* provider disabled / no usable credential: 503 */
+    HUB_EQUOTA,     /* a monthly budget is used up: 402 insufficient_quota */
 } hub_err;
 
 /* HTTP status for an error (HUB_OK → 200). */

@@ -180,8 +180,10 @@ static const struct {
     {"providers", "Providers", "/providers.cgi", R_ADMIN | R_VIEWER},
     {"models", "Models &amp; prices", "/models.cgi", R_ADMIN},
     {"keys", "API keys", "/keys.cgi", R_ADMIN | R_VIEWER},
+    {"analytics", "Analytics", "/analytics.cgi", R_ADMIN | R_VIEWER | R_MEMBER},
     {"users", "Users &amp; teams", "/users.cgi", R_ADMIN},
     {"tokens", "My tokens", "/tokens.cgi", R_ADMIN | R_VIEWER | R_MEMBER},
+    {"limits", "Budgets", "/limits.cgi", R_ADMIN | R_VIEWER},
     {"audit", "Audit log", "/audit.cgi", R_ADMIN | R_VIEWER},
     {"settings", "Security settings", "/settings.cgi", R_ADMIN},
 };

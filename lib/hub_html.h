@@ -23,7 +23,7 @@ typedef struct {
     const char *user;   /* signed-in user name or NULL */
     const char *role;   /* admin, viewer, member or NULL */
     const char *active; /* nav entry to highlight: "providers", "models", "keys", "users",
-                         * "tokens", "audit", "settings" */
+                         * "tokens", "audit", "settings", "analytics" */
     const char *csrf;   /* the session's CSRF token, for the logout form; may be NULL */
     const char *base;   /* URL prefix of the pages, e.g. "/admin" */
 } hub_page;

@@ -1,7 +1,7 @@
 /*
  * hub_ops.c — the database half of hub_ops.h: transactions that notice a replaced
  * connection, fallback lists checked against the providers table, sealed provider
- * credentials and new API keys.
+ * credentials, the other routes of a model name, prices and new API keys.
  *
  * A credential is stored in two statements inside the caller's transaction: the row is
  * inserted without a secret to learn its id, then the secret is sealed with the current
@@ -23,6 +23,22 @@ static const char SQL_CRED_INSERT[] =
     "INSERT INTO credentials (provider_id, label, weight, secret_enc) VALUES (?, ?, ?, NULL)";
 static const char SQL_CRED_SEAL[] =
     "UPDATE credentials SET secret_enc = ?, key_id = ? WHERE id = ?";
+static const char SQL_ROUTE_OTHERS[] =
+    "SELECT p.name, m.kind, m.priority FROM models m JOIN providers p ON p.id = m.provider_id "
+    "WHERE m.name = ? AND m.provider_id <> ? ORDER BY m.priority, p.name FOR UPDATE";
+static const char SQL_PRICE_LOCK[] =
+    "SELECT provider, model, input_per_1m_micro, output_per_1m_micro, "
+    "cached_input_per_1m_micro, per_image_micro, effective_date, source FROM prices "
+    "WHERE provider = ? AND model = ? FOR UPDATE";
+static const char SQL_PRICE_UPSERT[] =
+    "INSERT INTO prices (provider, model, input_per_1m_micro, output_per_1m_micro, "
+    "cached_input_per_1m_micro, per_image_micro, effective_date, source) "
+    "VALUES (?, ?, ?, ?, ?, ?, UTC_DATE(), ?) ON DUPLICATE KEY UPDATE "
+    "input_per_1m_micro = VALUES(input_per_1m_micro), "
+    "output_per_1m_micro = VALUES(output_per_1m_micro), "
+    "cached_input_per_1m_micro = VALUES(cached_input_per_1m_micro), "
+    "per_image_micro = VALUES(per_image_micro), effective_date = VALUES(effective_date), "
+    "source = VALUES(source)";
 static const char SQL_KEY_FIND[] = "SELECT id FROM api_keys WHERE name = ? FOR UPDATE";
 static const char SQL_KEY_INSERT[] =
     "INSERT INTO api_keys (name, key_hash, prefix, user_id, team_id, app, models, endpoints, "
@@ -174,6 +190,72 @@ bool hub_cred_store(hub_db *db, const hub_keyring *kr, long long pid, const char
 end:
     free(blob);
     return rc;
+}
+
+bool hub_route_others(hub_db *db, const char *name, long long pid, hub_dbres *others)
+{
+    hub_dbp q[2] = {DB_STR(name), DB_INT(pid)};
+    memset(others, 0, sizeof(*others));
+    return hub_db_exec(db, SQL_ROUTE_OTHERS, q, 2, others, NULL, NULL);
+}
+
+const char *hub_route_kind_clash(const hub_dbres *others, const char *name, const char *kind,
+                                 char *msg, size_t msgsz)
+{
+    for (int i = 0; i < others->nrows; i++) {
+        const char *k = hub_dbres_get(others, i, 1);
+        if (k != NULL && strcmp(k, kind) != 0) {
+            snprintf(msg, msgsz,
+                     "model name %s is a %s model through %s; every route of a name has "
+                     "the same kind",
+                     name, k, hub_dbres_get(others, i, 0));
+            return msg;
+        }
+    }
+    return NULL;
+}
+
+void hub_route_new_defaults(const hub_dbres *others, const char *name, const char **upstream,
+                            const char **kind, long *priority, bool has_priority)
+{
+    if (*upstream == NULL)
+        *upstream = name;
+    if (*kind == NULL)
+        *kind = others->nrows > 0 ? hub_dbres_get(others, 0, 1) : "chat";
+    if (!has_priority && others->nrows > 0)
+        *priority = (long)hub_dbres_int(others, others->nrows - 1, 2, 0) + 1;
+}
+
+bool hub_price_owner_ok(hub_db *db, const char *name, bool *ok)
+{
+    hub_dbres r;
+    hub_dbp q[1] = {DB_STR(name)};
+    *ok = hub_is_price_vendor(name);
+    if (*ok)
+        return true;
+    if (!hub_db_exec(db, SQL_PROVIDER, q, 1, &r, NULL, NULL))
+        return false;
+    *ok = r.nrows > 0;
+    hub_dbres_free(&r);
+    return true;
+}
+
+/* A micro-USD amount as a parameter: NULL when unknown (negative). */
+static hub_dbp micro_param(long long v)
+{
+    return v < 0 ? DB_NULL : DB_INT(v);
+}
+
+bool hub_price_set(hub_db *db, const char *provider, const char *model, const long long micro[4],
+                   const char *source, hub_dbres *before)
+{
+    hub_dbp lq[2] = {DB_STR(provider), DB_STR(model)};
+    hub_dbp up[7] = {DB_STR(provider),      DB_STR(model),         micro_param(micro[0]),
+                     micro_param(micro[1]), micro_param(micro[2]), micro_param(micro[3]),
+                     DB_STR(source)};
+    memset(before, 0, sizeof(*before));
+    return hub_db_exec(db, SQL_PRICE_LOCK, lq, 2, before, NULL, NULL) &&
+           hub_db_exec(db, SQL_PRICE_UPSERT, up, 7, NULL, NULL, NULL);
 }
 
 hub_err hub_key_create(hub_db *db, const hub_key_spec *ks, char key[HUB_APIKEY_LEN + 1],

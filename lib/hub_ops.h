@@ -4,7 +4,7 @@
  * e-mail addresses, dates, provider base URLs, fallback lists), working out a provider's
  * settings from its type and preset, formatting micro-USD, and, against the database,
  * transactions that refuse to commit on a replaced connection, storing a sealed provider
- * credential and creating an API key.
+ * credential, the rules of model routes, setting a price and creating an API key.
  *
  * Nothing here prints. Failures come back as false (or a hub_err) plus a short message in
  * err that never holds a secret. The checks (hub_ops_check.c) are pure functions; the
@@ -57,6 +57,13 @@ bool hub_int_ok(const char *s, long min, long max, long *out);
 /* The API endpoint families a key may be limited to, in canonical order. */
 extern const char *const HUB_ENDPOINTS[];
 #define HUB_NENDPOINTS 4
+/* Checks a comma-separated list of HUB_ENDPOINTS names (no empty entry, none twice) and
+ * writes it to out in the order of HUB_ENDPOINTS. false when in is not such a list. */
+bool hub_endpoints_normalize(const char *in, char *out, size_t outsz);
+/* A model route's kind: chat, embedding or image. */
+bool hub_model_kind_ok(const char *k);
+/* A vendor whose prices apply to every provider of its type: openai, anthropic, google. */
+bool hub_is_price_vendor(const char *name);
 /* Formats micro-USD as USD: 6 decimals, trailing zeros trimmed down to min_decimals. */
 void hub_fmt_usd(long long micro, int min_decimals, char *out, size_t outsz);
 
@@ -125,6 +132,32 @@ bool hub_cred_default_label(hub_db *db, long long pid, char *out, size_t outsz, 
 bool hub_cred_store(hub_db *db, const hub_keyring *kr, long long pid, const char *label,
                     long weight, const char *secret, size_t slen, long long *cid, int *key_id,
                     char *err, size_t errsz);
+
+/* The other routes of model name (not through provider pid), locked: columns provider
+ * name, kind, priority, in the order the gateway tries them. false on a database error. */
+bool hub_route_others(hub_db *db, const char *name, long long pid, hub_dbres *others);
+/* NULL when kind is the kind of every route in others, else msg, which says which route of
+ * name has another kind (every route of a name has the same kind). */
+const char *hub_route_kind_clash(const hub_dbres *others, const char *name, const char *kind,
+                                 char *msg, size_t msgsz);
+/* What a new route of name leaves open, from the other routes: *upstream (NULL) becomes
+ * name, *kind (NULL) theirs or "chat", and *priority, unless has_priority, one more than
+ * their highest (no other route: unchanged). */
+void hub_route_new_defaults(const hub_dbres *others, const char *name, const char **upstream,
+                            const char **kind, long *priority, bool has_priority);
+
+/* *ok = name can own a price: a vendor (hub_is_price_vendor) or an existing provider. false
+ * on a database error. */
+bool hub_price_owner_ok(hub_db *db, const char *name, bool *ok);
+/*
+ * Inside the caller's transaction: locks the price of provider/model and returns it in
+ * *before (no row or one: provider, model, the four amounts, effective_date, source; the
+ * caller frees it), then sets micro (micro-USD per 1M input, output, cached input tokens
+ * and per image; negative: unknown) effective today (UTC) with source ("hubctl", "pages").
+ * false on a database error.
+ */
+bool hub_price_set(hub_db *db, const char *provider, const char *model, const long long micro[4],
+                   const char *source, hub_dbres *before);
 
 /* A new API key's properties (strings borrowed; NULL = none / every). */
 typedef struct {

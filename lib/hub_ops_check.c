@@ -1,6 +1,7 @@
 /*
  * hub_ops_check.c — the pure half of hub_ops.h: checks of what an admin types (names,
- * globs, e-mail addresses, dates, integers, base URLs, fallback lists), the provider type
+ * globs, endpoint lists, model kinds, e-mail addresses, dates, integers, base URLs, fallback
+ * lists), the provider type
  * and preset tables with the rules that derive a provider's settings from them, and USD
  * formatting. No I/O, no allocation: safe to call from any front end and from tests.
  */
@@ -136,6 +137,53 @@ bool hub_int_ok(const char *s, long min, long max, long *out)
     if (n == 0 || n > 10 || d[n] != '\0')
         return false;
     return hub_parse_long(s, min, max, out);
+}
+
+bool hub_endpoints_normalize(const char *in, char *out, size_t outsz)
+{
+    bool seen[HUB_NENDPOINTS] = {false};
+    size_t used = 0;
+    const char *s = in;
+
+    if (outsz == 0)
+        return false;
+    out[0] = '\0';
+    if (in == NULL)
+        return false;
+    for (;;) {
+        size_t n = strcspn(s, ",");
+        size_t k = 0;
+        while (k < HUB_NENDPOINTS &&
+               (strlen(HUB_ENDPOINTS[k]) != n || strncmp(HUB_ENDPOINTS[k], s, n) != 0))
+            k++;
+        if (k == HUB_NENDPOINTS || seen[k])
+            return false;
+        seen[k] = true;
+        if (s[n] == '\0')
+            break;
+        s += n + 1;
+    }
+    for (size_t k = 0; k < HUB_NENDPOINTS; k++) {
+        if (!seen[k])
+            continue;
+        int w = snprintf(out + used, outsz - used, "%s%s", used > 0 ? "," : "", HUB_ENDPOINTS[k]);
+        if (w < 0 || (size_t)w >= outsz - used)
+            return false;
+        used += (size_t)w;
+    }
+    return true;
+}
+
+bool hub_model_kind_ok(const char *k)
+{
+    return k != NULL &&
+           (strcmp(k, "chat") == 0 || strcmp(k, "embedding") == 0 || strcmp(k, "image") == 0);
+}
+
+bool hub_is_price_vendor(const char *name)
+{
+    return name != NULL && (strcmp(name, "openai") == 0 || strcmp(name, "anthropic") == 0 ||
+                            strcmp(name, "google") == 0);
 }
 
 void hub_fmt_usd(long long micro, int min_decimals, char *out, size_t outsz)
