@@ -348,6 +348,22 @@ m = re.search(r"requests \(attempts sent upstream\)</span><span class=\"muted\">
 check(m is not None and int(m.group(1).replace(",", "")) == prev.get("all usage", (0,))[0],
       "overview: the previous period's requests equal the ledger", m.group(1) if m else text[:200])
 
+# the same in a zone with daylight saving: today, 7 days (edges read from both sides)
+for per, days in (("today", 1), ("7d", 7)):
+    l_end = dt.datetime.fromtimestamp(NOW, ny).date() + dt.timedelta(days=1)
+    t0 = int(dt.datetime.combine(l_end - dt.timedelta(days=days), dt.time(), ny).timestamp())
+    t1 = int(dt.datetime.combine(l_end, dt.time(), ny).timestamp())
+    el = (NOW // 3600 + 1) * 3600 - t0
+    p0 = int(dt.datetime.combine(l_end - dt.timedelta(days=2 * days), dt.time(), ny).timestamp())
+    st, _, text = page(admin, period=per, tz="America/New_York")
+    cards = [c.replace(",", "") for c in re.findall(r'<span class="card-num">([^<]*)</span>', text)]
+    m = re.search(r"requests \(attempts sent upstream\)</span><span class=\"muted\">previous: ([0-9,]+)", text)
+    want_c = truth(None, t0, t1).get("all usage", (0,))[0]
+    want_p = truth(None, p0, min(t0, p0 + el)).get("all usage", (0,))[0]
+    check(st == 200 and cards and int(cards[0]) == want_c and m and int(m.group(1).replace(",", "")) == want_p,
+          f"overview {per} in America/New_York: this and the previous period equal the ledger",
+          f"{cards[:1]} {m.group(1) if m else None} vs {want_c} {want_p}")
+
 # chargeback: this month per team and per team and model; hubctl's report is the same
 month = dt.datetime.fromtimestamp(NOW, dt.timezone.utc).strftime("%Y-%m")
 m0 = int(dt.datetime.strptime(month + "-01", "%Y-%m-%d").replace(tzinfo=dt.timezone.utc).timestamp())
