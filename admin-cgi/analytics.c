@@ -191,7 +191,7 @@ static void filter_line(an_ctx *a)
         {AQ_USER, "user", f->user_id == 0 ? "(none)" : hub_dbres_get(&r, 0, 0)},
         {AQ_TEAM, "team", f->team_id == 0 ? "(none)" : hub_dbres_get(&r, 0, 1)},
         {AQ_KEY, "key", f->key_id == 0 ? "(no key)" : hub_dbres_get(&r, 0, 2)},
-        {AQ_APP, "app", f->app != NULL && f->app[0] == '\0' ? "(none)" : f->app},
+        {AQ_APP, "app", f->app != NULL && f->app[0] == '\0' ? AN_NONE : f->app},
         {AQ_PROVIDER, "provider", f->provider},
         {AQ_MODEL, "model", f->model},
         {AQ_OUTCOME, "outcome", a->q[AQ_OUTCOME]},
@@ -274,17 +274,23 @@ static bool id_param(an_ctx *a, int idx, long long *out)
     return true;
 }
 
-/* A string filter: absent → NULL; app may be "" (none). */
-static bool str_param(an_ctx *a, int idx, size_t max, const char *chars, bool empty_ok,
+/*
+ * A string filter: absent or empty (a form's blank field) → NULL, no filter. With none_ok,
+ * AN_NONE (which no name can be: names have no parentheses) → "" = usage without one.
+ */
+static bool str_param(an_ctx *a, int idx, size_t max, const char *chars, bool none_ok,
                       const char **out)
 {
     const char *s = pg_arg(a->p, NAMES[idx]);
     *out = NULL;
-    if (s == NULL)
+    if (s == NULL || s[0] == '\0')
         return true;
-    if (s[0] == '\0' && !empty_ok)
+    if (none_ok && strcmp(s, AN_NONE) == 0) {
+        *out = "";
+        a->q[idx] = s;
         return true;
-    if (s[0] != '\0' && (!hub_name_ok(s, max, chars) || strstr(s, "..") != NULL))
+    }
+    if (!hub_name_ok(s, max, chars) || strstr(s, "..") != NULL)
         return false;
     *out = s;
     a->q[idx] = s;

@@ -9,7 +9,8 @@
  *   view=chargeback  month=YYYY-MM per team (detail=1: per team and model), CSV/JSON export
  *
  * Shared parameters: period=today|7d|30d|month|custom (from, to: local dates), tz (see
- * hub_report.h), stack=team|model, filters user, team, key (ids; 0 = none), app, provider,
+ * hub_report.h), stack=team|model, filters user, team, key (ids; 0 = none), app (AN_NONE =
+ * calls without an app; empty = no filter, as a form's blank field sends it), provider,
  * model. Members see only their own usage: every query carries their user id, whatever the
  * parameters say, and asking for another user's usage answers 403. Admins and viewers see
  * everything. Every number comes from the rollups (lib/hub_report.h) except the call log,
@@ -24,6 +25,9 @@
 #include "hub_svg.h"
 
 #include <stdbool.h>
+
+/* app=AN_NONE: calls made without an app label */
+#define AN_NONE "(none)"
 
 /* The query parameters a link carries, by index. */
 enum {

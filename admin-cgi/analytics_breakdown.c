@@ -112,7 +112,7 @@ static void name_cell(an_ctx *a, hub_dim d, const hub_rrow *r)
     }
     case HUB_DIM_APP: {
         int idx[] = {AQ_VIEW, AQ_APP};
-        const char *val[] = {"calls", r->str != NULL ? r->str : ""};
+        const char *val[] = {"calls", r->str != NULL && r->str[0] != '\0' ? r->str : AN_NONE};
         an_a(a, idx, val, 2, r->label);
         break;
     }

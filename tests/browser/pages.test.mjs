@@ -9,6 +9,7 @@
 //              member with a password, the OIDC client settings; reads the audit log.
 //   member     that member, signed in locally: creates a personal token (self-service),
 //              uses it, revokes it; admin pages answer 403.
+//   analytics  the analytics pages as the admin and the member (tests/browser/analytics.mjs).
 //   oidc       through a test IdP (tests/node/idp.mjs, oauth2-mock-server; started here unless
 //              HUB_OIDC_IDP names one) as a user of group hub-viewers → viewer: read-only pages.
 //   webserver  through a test-only Apache with HTTP Basic auth (tests/webserver-auth/, started
@@ -31,6 +32,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } fr
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
+import { analyticsPages } from './analytics.mjs';
 
 const SRC = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const HOME = process.env.HUB_HOME;
@@ -528,6 +530,9 @@ async function oidcViewer(browser) {
   await open(page, 'keys.cgi', 'keys-viewer');
   check(await page.locator('button[value="revoke"]').count() === 0, 'a viewer gets no revoke buttons');
   await open(page, 'audit.cgi', 'audit-viewer');
+  await open(page, 'analytics.cgi?view=breakdown&by=user&period=today', 'analytics-viewer');
+  check((await page.locator('tbody tr').count()) > 1 && await page.locator('main form[method="post"]').count() === 0,
+    'a viewer sees everyone\'s usage on the analytics pages, read-only');
   await open(page, 'settings.cgi', 'settings-viewer-403', { want: 403 });
   await open(page, 'users.cgi', 'users-viewer-403', { want: 403 });
   await ctx.close();
@@ -668,6 +673,8 @@ try {
   const steps = [
     ['local admin', () => localAdmin(browser)],
     ['local member', () => localMember(browser)],
+    ['analytics', () => analyticsPages({ browser, wire, open, visit, submit, check, note, sql, esc, sleep, BASE, HUB, HOME, CONF, tag,
+      names, memberPw, secrets, adminPage: state.adminPage, mockModel: names.model })],
   ];
   if (state.idp) steps.push(['OIDC viewer', () => oidcViewer(browser)]);
   steps.push(['webserver', async () => {

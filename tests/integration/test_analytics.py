@@ -473,6 +473,25 @@ check(st == 303 and "login.cgi" in hd.get("location", ""), "signed out: sent to 
 st, _, text = web("GET", f"{BASE}/index.cgi", cookie=alice)
 check("analytics.cgi" in text, "navigation has Analytics for members")
 
+# the app filter: a blank field (as the call log's form sends it) filters nothing; app=(none)
+# (the drill-down link of the "(none)" row) shows only calls without an app
+def call_rows(**params):
+    st, _, text = page(admin, view="calls", period="30d", **params)
+    body = text.split("<tbody>", 1)[-1].split("</tbody>", 1)[0]
+    return st, body.count("<tr>") - body.count("No calls match")
+
+
+no_app = min(int(sql("SELECT COUNT(*) FROM usage_log WHERE COALESCE(app, '') = '' "
+                     "AND ts >= UTC_DATE() - INTERVAL 29 DAY AND ts < UTC_DATE() + INTERVAL 1 DAY")[0][0]), 50)
+all_calls = call_rows()
+check(call_rows(app="") == all_calls and all_calls[1] > 0,
+      "call log: a blank app field is no filter", f"{call_rows(app='')} vs {all_calls}")
+check(call_rows(app="(none)") == (200, no_app),
+      "call log: app=(none) lists exactly the calls without an app", f"{call_rows(app='(none)')} vs {no_app}")
+st, _, text = page(admin, view="breakdown", by="app", period="30d")
+check(st == 200 and ("app=%28none%29" in text or "app=(none)" in text or not no_app),
+      "by app: the \"(none)\" row links to app=(none)", str(st))
+
 # bad parameters: 400 or ignored, never 500
 bad = []
 for params in ({"tz": "Mars/Base"}, {"tz": "UTC+99"}, {"user": "abc"}, {"team": "-1"},
