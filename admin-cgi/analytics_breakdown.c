@@ -138,7 +138,7 @@ static void name_cell(an_ctx *a, hub_dim d, const hub_rrow *r)
 static void table(an_ctx *a, const hub_rtable *t, hub_dim d, bool sortable, int first, int last)
 {
     pg *p = a->p;
-    hub_html_raw(&p->body, "<div class=\"table-wrap\"><table class=\"list\">\n<thead><tr>");
+    hub_html_raw(&p->body, "<div class=\"table-wrap\"><table class=\"list report\">\n<thead><tr>");
     if (sortable)
         th_sort(a, "name", d == HUB_DIM_TEAM_MODEL ? "Team" : "Name");
     else
