@@ -1,36 +1,29 @@
 /*
  * hub_xl_anthropic_in.c — clients speaking Anthropic's Messages API (POST /v1/messages, e.g.
- * the official @anthropic-ai/sdk) served through the OpenAI pivot.
+ * the official @anthropic-ai/sdk) served through the OpenAI pivot: requests, answers and error
+ * bodies. Streams are in hub_xl_anthropic_in_stream.c; what both use is declared in
+ * hub_xl_anthropic_in_int.h and defined here.
  *
  * Requests are validated and rewritten as OpenAI chat requests: system → a first system
  * message; blocks → content parts (a text-only user turn → a plain string; joined text blocks
  * are separated by a blank line); tool_use → tool_calls; tool_result → role "tool" messages
  * placed before the rest of that user turn (their images move into that rest); tools and
- * tool_choice → functions. Answers go back as Anthropic messages, and OpenAI chunk streams as
- * Anthropic SSE events in the order the SDK's MessageStream accumulator requires: message_start,
- * content_block_start/delta/stop with consecutive indices from 0, message_delta, message_stop.
+ * tool_choice → functions. Answers go back as Anthropic messages.
  */
-#include "hub_xlate_int.h"
+#include "hub_xl_anthropic_in_int.h"
 
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#define JOIN       "\n\n"
-#define JSON_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
-#define S(s)       json_object_new_string(s)
-#define I(n)       json_object_new_int64(n)
-#define B(b)       json_object_new_boolean(b)
+#define JOIN "\n\n"
+#define B(b) json_object_new_boolean(b)
 
 /* ---- json-c builders: values passed in are taken; a NULL value is a failed allocation ---- */
 
-static char jnull_tag;
-#define JNULL ((json_object *)&jnull_tag) /* an explicit JSON null for obj() */
+char hub_xl_ain_jnull_tag;
 
-/* A new object from key, value pairs up to a NULL key. When any value is NULL, all are
- * released and NULL is returned. */
-static json_object *__attribute__((sentinel)) obj(const char *key, ...)
+json_object *hub_xl_ain_obj(const char *key, ...)
 {
     va_list ap;
     json_object *o = json_object_new_object();
@@ -76,7 +69,7 @@ static json_object *field(json_object *o, const char *key)
     return ok ? v : NULL;
 }
 
-static size_t alen(json_object *a)
+size_t hub_xl_ain_alen(json_object *a)
 {
     return json_object_is_type(a, json_type_array) ? json_object_array_length(a) : 0;
 }
@@ -130,7 +123,8 @@ static bool image_part(req_ctx *c, json_object *b, size_t mi, json_object *parts
     else
         return fail(c, "messages", "messages[%zu]: an image needs a base64 or url source.", mi);
     ok = ok && add(parts, NULL,
-                   obj("type", S("image_url"), "image_url", obj("url", buf_str(&u), NULL), NULL));
+                   hub_xl_ain_obj("type", S("image_url"), "image_url",
+                                  hub_xl_ain_obj("url", buf_str(&u), NULL), NULL));
     hub_buf_free(&u);
     return ok;
 }
@@ -145,7 +139,7 @@ static bool text_of(req_ctx *c, json_object *v, const char *param, const char *w
         return hub_buf_puts(text, json_object_get_string(v));
     if (!ok)
         return fail(c, param, "%s must be a string or an array of blocks.", what);
-    for (size_t i = 0; ok && i < alen(v); i++) {
+    for (size_t i = 0; ok && i < hub_xl_ain_alen(v); i++) {
         json_object *b = json_object_array_get_idx(v, i);
         const char *type = hub_xl_str(b, "type");
         if (is(type, "text") && hub_xl_str(b, "text") != NULL)
@@ -177,7 +171,8 @@ static bool tool_result(req_ctx *c, json_object *b, size_t mi, json_object *msgs
     if (ok && text.len == 0 && is_err != NULL && json_object_get_boolean(is_err))
         ok = hub_buf_puts(&text, "Tool call failed.");
     ok = ok && add(msgs, NULL,
-                   obj("role", S("tool"), "tool_call_id", S(id), "content", buf_str(&text), NULL));
+                   hub_xl_ain_obj("role", S("tool"), "tool_call_id", S(id), "content",
+                                  buf_str(&text), NULL));
     hub_buf_free(&text);
     return ok;
 }
@@ -192,9 +187,10 @@ static bool tool_call(req_ctx *c, json_object *b, size_t mi, json_object *calls)
     if (id == NULL || name == NULL || (input && !json_object_is_type(input, json_type_object)))
         return fail(c, "messages", "messages[%zu]: tool_use needs id, name and an object input.",
                     mi);
-    return args != NULL && add(calls, NULL,
-                               obj("id", S(id), "type", S("function"), "function",
-                                   obj("name", S(name), "arguments", S(args), NULL), NULL));
+    return args != NULL &&
+           add(calls, NULL,
+               hub_xl_ain_obj("id", S(id), "type", S("function"), "function",
+                              hub_xl_ain_obj("name", S(name), "arguments", S(args), NULL), NULL));
 }
 
 /* One message → OpenAI messages appended to msgs. Blocks: text joined (user turns with images
@@ -218,14 +214,14 @@ static bool message(req_ctx *c, json_object *m, size_t mi, json_object *msgs)
         ok = fail(c, "messages", "messages[%zu].content must be a string or blocks.", mi);
     else if (ok && json_object_is_type(list, json_type_string))
         ok = hub_buf_puts(&text, json_object_get_string(list));
-    for (size_t i = 0; ok && i < alen(list); i++) {
+    for (size_t i = 0; ok && i < hub_xl_ain_alen(list); i++) {
         json_object *b = json_object_array_get_idx(list, i);
         const char *type = hub_xl_str(b, "type");
         const char *t = hub_xl_str(b, "text");
         ntext += is(type, "text") && t != NULL;
         if (is(type, "text") && t != NULL)
             ok = join_text(&text, t) &&
-                 (!user || add(parts, NULL, obj("type", S("text"), "text", S(t), NULL)));
+                 (!user || add(parts, NULL, hub_xl_ain_obj("type", S("text"), "text", S(t), NULL)));
         else if (user && is(type, "image"))
             ok = image_part(c, b, mi, parts);
         else if (user && is(type, "tool_result"))
@@ -248,7 +244,8 @@ static bool message(req_ctx *c, json_object *m, size_t mi, json_object *msgs)
     }
     /* tool_calls only when there are some: a NULL key ends the list and leaves calls here */
     ok = add(msgs, NULL,
-             obj("role", S(role), "content", content, nc > 0 ? "tool_calls" : NULL, calls, NULL));
+             hub_xl_ain_obj("role", S(role), "content", content, nc > 0 ? "tool_calls" : NULL,
+                            calls, NULL));
     calls = nc > 0 ? NULL : calls;
 end:
     json_object_put(parts);
@@ -266,7 +263,7 @@ static bool tools(req_ctx *c, json_object *in, json_object *o)
     json_object *dp = hub_xl_get(tc, "disable_parallel_tool_use", json_type_boolean);
     const char *type = hub_xl_str(tc, "type");
     const char *name = hub_xl_str(tc, "name");
-    size_t n = alen(list);
+    size_t n = hub_xl_ain_alen(list);
     json_object *ot = n > 0 ? json_object_new_array() : NULL;
     if (list != NULL && !json_object_is_type(list, json_type_array))
         return fail(c, "tools", "tools must be an array.");
@@ -283,10 +280,11 @@ static bool tools(req_ctx *c, json_object *in, json_object *o)
             return fail(c, "tools", "tools[%zu] needs a name and an input_schema object.", i);
         /* without a description, its NULL key ends the list */
         if (!add(ot, NULL,
-                 obj("type", S("function"), "function",
-                     obj("name", S(hub_xl_str(t, "name")), "parameters", copy(schema),
-                         desc ? "description" : NULL, desc ? S(desc) : NULL, NULL),
-                     NULL)))
+                 hub_xl_ain_obj("type", S("function"), "function",
+                                hub_xl_ain_obj("name", S(hub_xl_str(t, "name")), "parameters",
+                                               copy(schema), desc ? "description" : NULL,
+                                               desc ? S(desc) : NULL, NULL),
+                                NULL)))
             return false;
     }
     if (tc != NULL && !is(type, "auto") && !is(type, "any") && !is(type, "none") &&
@@ -295,7 +293,8 @@ static bool tools(req_ctx *c, json_object *in, json_object *o)
     if (tc == NULL || n == 0)
         return true;
     if (is(type, "tool"))
-        tc = obj("type", S("function"), "function", obj("name", S(name), NULL), NULL);
+        tc = hub_xl_ain_obj("type", S("function"), "function",
+                            hub_xl_ain_obj("name", S(name), NULL), NULL);
     else
         tc = S(is(type, "any") ? "required" : type);
     return add(o, "tool_choice", tc) &&
@@ -320,7 +319,7 @@ static bool options(req_ctx *c, json_object *in, json_object *o, bool *stream)
     json_object *s = field(in, "stream");
     json_object *meta = field(in, "metadata");
     bool ok = stop == NULL || json_object_is_type(stop, json_type_array);
-    for (size_t i = 0; i < alen(stop); i++)
+    for (size_t i = 0; i < hub_xl_ain_alen(stop); i++)
         ok = ok && json_object_is_type(json_object_array_get_idx(stop, i), json_type_string);
     if (!ok)
         return fail(c, "stop_sequences", "stop_sequences must be an array of strings.");
@@ -333,9 +332,9 @@ static bool options(req_ctx *c, json_object *in, json_object *o, bool *stream)
                 "temperature") &&
            pass(c, in, "top_p", o, "top_p", json_type_double, json_type_int, "top_p") &&
            pass(c, meta, "user_id", o, "user", json_type_string, json_type_string, "metadata") &&
-           (alen(stop) == 0 || add(o, "stop", copy(stop))) &&
-           (!*stream ||
-            (add(o, "stream", B(1)) && add(o, "stream_options", obj("include_usage", B(1), NULL))));
+           (hub_xl_ain_alen(stop) == 0 || add(o, "stop", copy(stop))) &&
+           (!*stream || (add(o, "stream", B(1)) &&
+                         add(o, "stream_options", hub_xl_ain_obj("include_usage", B(1), NULL))));
 }
 
 hub_err hub_xl_in_anthropic_request(json_object *in, json_object **out, bool *stream,
@@ -359,16 +358,16 @@ hub_err hub_xl_in_anthropic_request(json_object *in, json_object **out, bool *st
         fail(&c, "model", "model is required (a string).");
     else if (max == NULL || json_object_get_int64(max) < 1)
         fail(&c, "max_tokens", "max_tokens is required (an integer of at least 1).");
-    else if (alen(list) == 0)
+    else if (hub_xl_ain_alen(list) == 0)
         fail(&c, "messages", "messages is required (a non-empty array).");
     else
         ok = msgs != NULL && (sys == NULL || text_of(&c, sys, "system", "system", 0, NULL, &stext));
     if (ok && stext.len > 0)
-        ok = add(msgs, NULL, obj("role", S("system"), "content", buf_str(&stext), NULL));
-    for (size_t i = 0; ok && i < alen(list); i++)
+        ok = add(msgs, NULL, hub_xl_ain_obj("role", S("system"), "content", buf_str(&stext), NULL));
+    for (size_t i = 0; ok && i < hub_xl_ain_alen(list); i++)
         ok = message(&c, json_object_array_get_idx(list, i), i, msgs);
     if (ok) {
-        o = obj("model", S(model), "max_tokens", copy(max), "messages", msgs, NULL);
+        o = hub_xl_ain_obj("model", S(model), "max_tokens", copy(max), "messages", msgs, NULL);
         msgs = NULL;
         ok = o != NULL && options(&c, in, o, stream) && tools(&c, in, o);
     }
@@ -389,7 +388,7 @@ hub_err hub_xl_in_anthropic_request(json_object *in, json_object **out, bool *st
 /* ---- answer and errors ---- */
 
 /* An OpenAI finish_reason → Anthropic stop_reason; tool calls make a plain stop "tool_use". */
-static const char *stop_reason(const char *finish, bool tool_calls)
+const char *hub_xl_ain_stop_reason(const char *finish, bool tool_calls)
 {
     if (is(finish, "length"))
         return "max_tokens";
@@ -399,14 +398,14 @@ static const char *stop_reason(const char *finish, bool tool_calls)
 }
 
 /* "msg_" + the OpenAI id without its "chatcmpl-" prefix (truncated to fit). */
-static void msg_id(char *dst, size_t n, const char *id)
+void hub_xl_ain_msg_id(char *dst, size_t n, const char *id)
 {
     id = id ? id : "";
     snprintf(dst, n, "msg_%s", id + (strncmp(id, "chatcmpl-", 9) == 0 ? 9 : 0));
 }
 
 /* A usage count; fallback when absent or negative. */
-static long long tokens(json_object *usage, const char *key, long long fallback)
+long long hub_xl_ain_tokens(json_object *usage, const char *key, long long fallback)
 {
     json_object *v = hub_xl_get(usage, key, json_type_int);
     return v != NULL && json_object_get_int64(v) >= 0 ? json_object_get_int64(v) : fallback;
@@ -415,7 +414,7 @@ static long long tokens(json_object *usage, const char *key, long long fallback)
 hub_err hub_xl_in_anthropic_response(json_object *oai, json_object **out, char *err, size_t errsz)
 {
     json_object *choices = hub_xl_get(oai, "choices", json_type_array);
-    json_object *ch = alen(choices) > 0 ? json_object_array_get_idx(choices, 0) : NULL;
+    json_object *ch = hub_xl_ain_alen(choices) > 0 ? json_object_array_get_idx(choices, 0) : NULL;
     json_object *msg = hub_xl_get(ch, "message", json_type_object);
     json_object *mc = field(msg, "content");
     json_object *calls = hub_xl_get(msg, "tool_calls", json_type_array);
@@ -432,24 +431,26 @@ hub_err hub_xl_in_anthropic_response(json_object *oai, json_object **out, char *
         return HUB_EUPSTREAM;
     }
     hub_buf_init(&text, 0);
-    msg_id(id, sizeof(id), hub_xl_str(oai, "id"));
+    hub_xl_ain_msg_id(id, sizeof(id), hub_xl_str(oai, "id"));
     /* a content that is neither a string nor parts is ignored (hub_xl_content_text refuses it) */
     ok = (hub_xl_content_text(mc, &text) || (!json_object_is_type(mc, json_type_array) &&
                                              !json_object_is_type(mc, json_type_string))) &&
          (text.len > 0 || refusal == NULL || hub_buf_puts(&text, refusal));
     if (ok)
-        o = obj("id", S(id), "type", S("message"), "role", S("assistant"), "model",
-                S(model ? model : ""), "content", json_object_new_array(), "stop_reason",
-                S(stop_reason(hub_xl_str(ch, "finish_reason"), alen(calls) > 0)), "stop_sequence",
-                JNULL, "usage",
-                obj("input_tokens", I(tokens(usage, "prompt_tokens", 0)), "output_tokens",
-                    I(tokens(usage, "completion_tokens", 0)), NULL),
-                NULL);
+        o = hub_xl_ain_obj(
+            "id", S(id), "type", S("message"), "role", S("assistant"), "model",
+            S(model ? model : ""), "content", json_object_new_array(), "stop_reason",
+            S(hub_xl_ain_stop_reason(hub_xl_str(ch, "finish_reason"), hub_xl_ain_alen(calls) > 0)),
+            "stop_sequence", JNULL, "usage",
+            hub_xl_ain_obj("input_tokens", I(hub_xl_ain_tokens(usage, "prompt_tokens", 0)),
+                           "output_tokens", I(hub_xl_ain_tokens(usage, "completion_tokens", 0)),
+                           NULL),
+            NULL);
     content = hub_xl_get(o, "content", json_type_array);
-    ok =
-        content != NULL &&
-        (text.len == 0 || add(content, NULL, obj("type", S("text"), "text", buf_str(&text), NULL)));
-    for (size_t i = 0; ok && i < alen(calls); i++) {
+    ok = content != NULL &&
+         (text.len == 0 ||
+          add(content, NULL, hub_xl_ain_obj("type", S("text"), "text", buf_str(&text), NULL)));
+    for (size_t i = 0; ok && i < hub_xl_ain_alen(calls); i++) {
         json_object *call = json_object_array_get_idx(calls, i);
         json_object *fn = hub_xl_get(call, "function", json_type_object);
         const char *args = hub_xl_str(fn, "arguments");
@@ -462,8 +463,8 @@ hub_err hub_xl_in_anthropic_response(json_object *oai, json_object **out, char *
             input = json_object_new_object();
         }
         ok = add(content, NULL,
-                 obj("type", S("tool_use"), "id", S(hub_xl_str(call, "id") ?: gen), "name",
-                     S(name ? name : ""), "input", input, NULL));
+                 hub_xl_ain_obj("type", S("tool_use"), "id", S(hub_xl_str(call, "id") ?: gen),
+                                "name", S(name ? name : ""), "input", input, NULL));
     }
     if (ok)
         *out = o;
@@ -476,14 +477,14 @@ hub_err hub_xl_in_anthropic_response(json_object *oai, json_object **out, char *
 }
 
 /* Drops what was appended to b after mark (half-written events). */
-static void rollback(hub_buf *b, size_t mark)
+void hub_xl_ain_rollback(hub_buf *b, size_t mark)
 {
     b->len = mark;
     if (b->data != NULL)
         b->data[mark] = '\0';
 }
 
-static bool error_body(hub_buf *out, const char *type, const char *message)
+bool hub_xl_ain_error_body(hub_buf *out, const char *type, const char *message)
 {
     return hub_buf_printf(out,
                           "{\"type\":\"error\",\"error\":{\"type\":\"%s\",\"message\":", type) &&
@@ -503,193 +504,6 @@ void hub_xl_in_anthropic_error(int status, const char *message, const char *type
     (void)type; /* OpenAI's type has no Anthropic counterpart: the status decides */
     for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
         t = map[i].status == status ? map[i].type : t;
-    if (!error_body(out, t, message))
-        rollback(out, mark);
-}
-
-/* ---- stream: OpenAI chunks → Anthropic SSE events ---- */
-
-enum { OPEN_NONE, OPEN_TEXT, OPEN_TOOL };
-
-struct hub_xl_anthropic_in_stream {
-    char id[128];     /* "msg_…" */
-    char model[264];  /* as the client named it (hub model names have ≤ 256 bytes) */
-    char finish[32];  /* the last finish_reason seen */
-    bool started;     /* message_start sent */
-    bool done;        /* message_stop or error sent: nothing follows */
-    bool saw_tool;    /* a tool_use block was sent */
-    int open;         /* OPEN_*: the block at index next - 1 */
-    int next;         /* the index of the next block */
-    int tool_index;   /* the OpenAI tool_calls index of the open tool_use block */
-    long long in_tok; /* usage reported by chunks, -1 = none */
-    long long out_tok;
-};
-
-hub_xl_anthropic_in_stream *hub_xl_in_anthropic_stream_new(const char *id, const char *model)
-{
-    hub_xl_anthropic_in_stream *st = calloc(1, sizeof(*st));
-    if (st == NULL)
-        return NULL;
-    msg_id(st->id, sizeof(st->id), id);
-    snprintf(st->model, sizeof(st->model), "%s", model ? model : "");
-    st->in_tok = st->out_tok = -1;
-    return st;
-}
-
-void hub_xl_in_anthropic_stream_free(hub_xl_anthropic_in_stream *st)
-{
-    free(st);
-}
-
-/* Appends the event {type, …} (taken) as "event: TYPE\ndata: JSON\n\n". */
-static bool emit(hub_buf *out, json_object *ev)
-{
-    const char *json = ev ? json_object_to_json_string_ext(ev, JSON_FLAGS) : NULL;
-    bool ok = json != NULL &&
-              hub_buf_printf(out, "event: %s\ndata: %s\n\n", hub_xl_str(ev, "type"), json);
-    json_object_put(ev);
-    return ok;
-}
-
-static bool start(hub_xl_anthropic_in_stream *st, const char *model, hub_buf *out)
-{
-    model = st->model[0] != '\0' || model == NULL ? st->model : model;
-    st->started = st->started ||
-                  emit(out, obj("type", S("message_start"), "message",
-                                obj("id", S(st->id), "type", S("message"), "role", S("assistant"),
-                                    "content", json_object_new_array(), "model", S(model),
-                                    "stop_reason", JNULL, "stop_sequence", JNULL, "usage",
-                                    obj("input_tokens", I(0), "output_tokens", I(0), NULL), NULL),
-                                NULL));
-    return st->started;
-}
-
-static bool close_block(hub_xl_anthropic_in_stream *st, hub_buf *out)
-{
-    bool was_open = st->open != OPEN_NONE;
-    st->open = OPEN_NONE;
-    return !was_open ||
-           emit(out, obj("type", S("content_block_stop"), "index", I(st->next - 1), NULL));
-}
-
-/* Opens block `block` (taken) of kind `open` at the next index. */
-static bool open_block(hub_xl_anthropic_in_stream *st, int open, json_object *block, hub_buf *out)
-{
-    if (!close_block(st, out)) {
-        json_object_put(block);
-        return false;
-    }
-    st->open = open;
-    return emit(out, obj("type", S("content_block_start"), "index", I(st->next++), "content_block",
-                         block, NULL));
-}
-
-static bool delta(hub_xl_anthropic_in_stream *st, const char *type, const char *key, const char *s,
-                  hub_buf *out)
-{
-    return emit(out, obj("type", S("content_block_delta"), "index", I(st->next - 1), "delta",
-                         obj("type", S(type), key, S(s), NULL), NULL));
-}
-
-static bool text(hub_xl_anthropic_in_stream *st, const char *s, hub_buf *out)
-{
-    if (s == NULL || s[0] == '\0')
-        return true;
-    if (st->open != OPEN_TEXT &&
-        !open_block(st, OPEN_TEXT, obj("type", S("text"), "text", S(""), NULL), out))
-        return false;
-    return delta(st, "text_delta", "text", s, out);
-}
-
-/* One tool_calls[] entry: a new index (or, without index, an id) opens a tool_use block;
- * arguments → partial_json. A missing id is made from the message id. */
-static bool tool(hub_xl_anthropic_in_stream *st, json_object *tc, hub_buf *out)
-{
-    json_object *fn = hub_xl_get(tc, "function", json_type_object);
-    json_object *ix = hub_xl_get(tc, "index", json_type_int);
-    const char *id = hub_xl_str(tc, "id");
-    const char *name = hub_xl_str(fn, "name");
-    const char *args = hub_xl_str(fn, "arguments");
-    bool has_id = id != NULL && id[0] != '\0';
-    int index = ix ? json_object_get_int(ix) : st->tool_index + (has_id ? 1 : 0);
-    char gen[64];
-    if (st->open != OPEN_TOOL || index != st->tool_index) {
-        snprintf(gen, sizeof(gen), "toolu_%.40s_%d", st->id + 4, st->next);
-        id = has_id ? id : gen;
-        if (!open_block(st, OPEN_TOOL,
-                        obj("type", S("tool_use"), "id", S(id), "name", S(name ? name : ""),
-                            "input", json_object_new_object(), NULL),
-                        out))
-            return false;
-        st->tool_index = index;
-        st->saw_tool = true;
-    }
-    return args == NULL || args[0] == '\0' ||
-           delta(st, "input_json_delta", "partial_json", args, out);
-}
-
-hub_err hub_xl_in_anthropic_stream_chunk(hub_xl_anthropic_in_stream *st, json_object *chunk,
-                                         hub_buf *out)
-{
-    json_object *choices = hub_xl_get(chunk, "choices", json_type_array);
-    json_object *ch = alen(choices) > 0 ? json_object_array_get_idx(choices, 0) : NULL;
-    json_object *d = hub_xl_get(ch, "delta", json_type_object);
-    json_object *calls = hub_xl_get(d, "tool_calls", json_type_array);
-    json_object *usage = hub_xl_get(chunk, "usage", json_type_object);
-    const char *fr = hub_xl_str(ch, "finish_reason");
-    hub_xl_anthropic_in_stream saved = *st; /* restored with out when a write fails */
-    size_t mark = out->len;
-    bool ok;
-    if (st->done)
-        return HUB_OK;
-    if (!json_object_is_type(chunk, json_type_object))
-        return HUB_EUPSTREAM;
-    st->in_tok = tokens(usage, "prompt_tokens", st->in_tok);
-    st->out_tok = tokens(usage, "completion_tokens", st->out_tok);
-    if (fr != NULL)
-        snprintf(st->finish, sizeof(st->finish), "%s", fr);
-    ok = start(st, hub_xl_str(chunk, "model"), out) && text(st, hub_xl_str(d, "content"), out) &&
-         text(st, hub_xl_str(d, "refusal"), out);
-    for (size_t i = 0; ok && i < alen(calls); i++)
-        ok = tool(st, json_object_array_get_idx(calls, i), out);
-    if (!ok) {
-        rollback(out, mark);
-        *st = saved;
-    }
-    return ok ? HUB_OK : HUB_ENOMEM;
-}
-
-hub_err hub_xl_in_anthropic_stream_finish(hub_xl_anthropic_in_stream *st, const hub_xl_usage *u,
-                                          hub_buf *out)
-{
-    long long in = u != NULL && u->prompt_tokens >= 0 ? u->prompt_tokens : st->in_tok;
-    long long gen = u != NULL && u->completion_tokens >= 0 ? u->completion_tokens : st->out_tok;
-    const char *reason = stop_reason(st->finish, st->saw_tool);
-    hub_xl_anthropic_in_stream saved = *st;
-    size_t mark = out->len;
-    bool ok = st->done ||
-              (start(st, NULL, out) && close_block(st, out) &&
-               emit(out, obj("type", S("message_delta"), "delta",
-                             obj("stop_reason", S(reason), "stop_sequence", JNULL, NULL), "usage",
-                             obj("input_tokens", I(in > 0 ? in : 0), "output_tokens",
-                                 I(gen > 0 ? gen : 0), NULL),
-                             NULL)) &&
-               emit(out, obj("type", S("message_stop"), NULL)));
-    if (!ok) {
-        rollback(out, mark);
-        *st = saved;
-    }
-    st->done = ok;
-    return ok ? HUB_OK : HUB_ENOMEM;
-}
-
-void hub_xl_in_anthropic_stream_error(hub_xl_anthropic_in_stream *st, const char *message,
-                                      hub_buf *out)
-{
-    size_t mark = out->len;
-    if (st != NULL)
-        st->done = true;
-    if (!hub_buf_puts(out, "event: error\ndata: ") || !error_body(out, "api_error", message) ||
-        !hub_buf_puts(out, "\n\n"))
-        rollback(out, mark);
+    if (!hub_xl_ain_error_body(out, t, message))
+        hub_xl_ain_rollback(out, mark);
 }

@@ -4,6 +4,8 @@
  *   hub_xl_anthropic_out.c  OpenAI ⇄ Anthropic Messages (the hub calling Anthropic)
  *   hub_xl_gemini.c         OpenAI ⇄ Gemini generateContent / batchEmbedContents
  *   hub_xl_anthropic_in.c   Anthropic Messages clients (POST /v1/messages) ⇄ OpenAI
+ *                           (streams in hub_xl_anthropic_in_stream.c, shared helpers in
+ *                           hub_xl_anthropic_in_int.h)
  *   hub_xl_aigne.c          AIGNE Hub v2 clients (POST /api/v2/…) ⇄ OpenAI
  * Shared helpers for all of them are in hub_xlate.c.
  */

@@ -139,10 +139,13 @@ PASS=$((PASS + 1))
 check "quickstart prints the API URL, the demo key and HUB_CONF" \
     grep -q "export HUB_CONF=$HUB_CONF" "$OUT/quickstart.out"
 
-# --- unit tests
+# --- unit tests (test_json and the database-backed test_web2 are run on their own below)
+UNIT_TESTS="test_crypto test_apikey test_core test_config_spool test_xl_anthropic_out
+    test_xl_anthropic_in test_xl_anthropic_in_stream test_xl_gemini test_xl_gemini_stream
+    test_xl_aigne test_web"
 make -C "$HUB_HOME/build/tests" check TESTS= >"$OUT/unit-build.log" 2>&1 ||
     { echo "not ok - unit tests build"; tail -20 "$OUT/unit-build.log"; FAIL=$((FAIL + 1)); }
-for t in test_crypto test_apikey test_core test_config_spool test_xl_anthropic_out test_xl_anthropic_in test_xl_gemini test_xl_aigne test_web; do
+for t in $UNIT_TESTS; do
     run_tap "unit/$t" "$HUB_HOME/build/tests/unit/$t"
 done
 run_tap unit/test_json "$HUB_HOME/build/tests/unit/test_json" "$JSON_SUITE"
@@ -156,7 +159,7 @@ if [ -z "${HUB_CONFIGURE_FLAGS:-}" ]; then
     mkdir -p "$HUB_HOME/build-asan"
     if (cd "$HUB_HOME/build-asan" && "$SRC/configure" --enable-sanitizers && make -C lib &&
         make -C tests check TESTS=) >"$OUT/asan-build.log" 2>&1; then
-        for t in test_crypto test_apikey test_core test_config_spool test_xl_anthropic_out test_xl_anthropic_in test_xl_gemini test_xl_aigne test_web; do
+        for t in $UNIT_TESTS; do
             run_tap "asan/unit/$t" env ASAN_OPTIONS=detect_leaks=1 "$HUB_HOME/build-asan/tests/unit/$t"
         done
         run_tap asan/unit/test_json env ASAN_OPTIONS=detect_leaks=1 "$HUB_HOME/build-asan/tests/unit/test_json" "$JSON_SUITE"

@@ -1,12 +1,13 @@
 /*
- * test_util.h — small helpers shared by the unit tests of lib's core modules (temp dir, strict
- * json-c parsing of a whole text, typed member access, string equality).
+ * test_util.h — small helpers shared by the unit tests (temp dir, strict json-c parsing of a
+ * whole text, JSON literals written with single quotes, typed member access, string equality).
  */
 #ifndef HUB_TEST_UTIL_H
 #define HUB_TEST_UTIL_H
 
 #include <json-c/json.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,6 +29,25 @@ static inline json_object *parse_json(const char *text, size_t len)
         o = NULL;
     }
     json_tokener_free(tok);
+    return o;
+}
+
+/* Parses a JSON literal written with ' for " (tests keep their literals readable that way).
+ * Returns a new object, or NULL (and says so) when the literal is not valid JSON. */
+static inline json_object *J(const char *s)
+{
+    char *t = strdup(s);
+    json_object *o = NULL;
+    if (t == NULL)
+        return NULL;
+    for (char *p = t; *p != '\0'; p++) {
+        if (*p == '\'')
+            *p = '"';
+    }
+    o = json_tokener_parse(t);
+    if (o == NULL)
+        printf("# bad test literal: %s\n", t);
+    free(t);
     return o;
 }
 
