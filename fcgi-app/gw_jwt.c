@@ -4,13 +4,17 @@
  * A bearer token shaped like a JWT is checked here instead of as a hub key:
  *   1. shape and header, by hand: base64url segments, a non-empty signature, no "crit", and
  *      an "alg" from jwt_algs (asymmetric algorithms only; "none" and HS* never pass);
- *   2. liboauth2 (oauth2_token_verify, config built once in main): the signature against the
+ *   2. the header's kid must be one the IdP published, and present when all its keys have
+ *      one (gw_jwt_kids.c: our own list of the JWKS's key ids, refetched at most every
+ *      jwt_jwks_refetch_seconds), so that made-up or missing kids cannot make liboauth2
+ *      download the JWKS on every request;
+ *   3. liboauth2 (oauth2_token_verify, config built once in main): the signature against the
  *      IdP's JWKS (jwks_uri, refetched on an unknown kid and every JWKS_REFRESH_S), exp
  *      required, iat not in the future; its result cache keeps a verified token for
  *      jwt_cache_seconds at most;
- *   3. by hand again, because liboauth2 1.4.5 has no audience check and skips the claim
+ *   4. by hand again, because liboauth2 1.4.5 has no audience check and skips the claim
  *      checks on a cache hit: exp (again), nbf, iss == jwt_issuer, aud contains jwt_audience;
- *   4. the user (jwt_user_claim) and team (jwt_team_claim) are found or created in MariaDB
+ *   5. the user (jwt_user_claim) and team (jwt_team_claim) are found or created in MariaDB
  *      (gw_jwt_user.c).
  *
  * jansson (liboauth2's JSON library) is used in this file only; see gw_jwt.h. liboauth2's log
@@ -45,6 +49,7 @@
 #define JWKS_REFRESH_S 300   /* the JWKS is refetched at least this often */
 #define ALGS_MAX       9
 #define NAME_MAX_LEN   128 /* users.name, teams.name */
+#define KID_MAX        128 /* longer key ids are never listed (gw_jwt_kids.c) */
 
 /* the algorithms that may ever be configured: asymmetric signatures only */
 static const char *const ALLOWED_ALGS[] = {"RS256", "RS384", "RS512", "PS256", "PS384",
@@ -57,6 +62,7 @@ struct gw_jwt {
     char algs[ALGS_MAX][8];
     int nalgs;
     gw_jwt_users *users;
+    gw_jwt_kids *kids;
 };
 
 /* ---- liboauth2's log, scrubbed ---- */
@@ -183,7 +189,8 @@ gw_jwt *gw_jwt_new(const hub_config *cfg, char *err, size_t errsz)
     }
     j->cfg = cfg;
     j->users = gw_jwt_users_new(cfg);
-    if (j->users == NULL) {
+    j->kids = gw_jwt_kids_new(cfg->jwt_jwks_uri, cfg->jwt_jwks_refetch_seconds, JWKS_REFRESH_S);
+    if (j->users == NULL || j->kids == NULL) {
         snprintf(err, errsz, "out of memory");
         goto end;
     }
@@ -235,6 +242,7 @@ void gw_jwt_free(gw_jwt *j)
     if (j->log != NULL)
         oauth2_shutdown(j->log);
     gw_jwt_users_free(j->users);
+    gw_jwt_kids_free(j->kids);
     free(j);
 }
 
@@ -274,9 +282,10 @@ end:
 }
 
 /* Checks the shape and the header. HUB_OK or HUB_EAUTH with msg. *payload_at and *payload_len
- * locate the payload segment (for messages about an unverifiable token). */
+ * locate the payload segment (for messages about an unverifiable token); kid gets the
+ * header's key id ("" when it has none or an unusable one). */
 static hub_err check_header(gw_jwt *j, const char *tok, size_t len, size_t *payload_at,
-                            size_t *payload_len, char *msg, size_t msgsz)
+                            size_t *payload_len, char kid[KID_MAX], char *msg, size_t msgsz)
 {
     hub_err e = HUB_EAUTH;
     json_t *hdr = NULL;
@@ -326,6 +335,12 @@ static hub_err check_header(gw_jwt *j, const char *tok, size_t len, size_t *payl
         snprintf(msg, msgsz, "Tokens with critical header extensions are not supported.");
         goto end;
     }
+    const char *k = json_string_value(json_object_get(hdr, "kid"));
+    kid[0] = '\0';
+    if (k != NULL && strlen(k) < KID_MAX)
+        memcpy(kid, k, strlen(k) + 1);
+    else if (k != NULL)
+        memcpy(kid, "\x01", 2); /* too long to be listed: unknown unless the check is off */
     e = HUB_OK;
 end:
     if (hdr != NULL)
@@ -451,15 +466,26 @@ hub_err gw_jwt_authenticate(gw_jwt *j, hub_db *db, const char *tok, gw_jwt_ident
     json_t *claims = NULL;
     size_t at = 0, n = 0;
     size_t len = strnlen(tok, TOKEN_MAX + 1);
+    char kid[KID_MAX];
 
     if (len > TOKEN_MAX) {
         snprintf(msg, msgsz, "The bearer token is too long.");
         goto end;
     }
-    e = check_header(j, tok, len, &at, &n, msg, msgsz);
+    e = check_header(j, tok, len, &at, &n, kid, msg, msgsz);
     if (e != HUB_OK)
         goto end;
     e = HUB_EAUTH;
+    /* a key id the IdP never published (or none, when all its keys have one): refused here,
+     * so that liboauth2 does not refetch the JWKS for it (see gw_jwt_kids.c) */
+    if (!gw_jwt_kids_known(j->kids, kid)) {
+        snprintf(msg, msgsz, "%s",
+                 kid[0] != '\0' ? "The token could not be verified: its key id (kid) is not one "
+                                  "of the identity provider's keys."
+                                : "The token could not be verified: it names no signing key "
+                                  "(kid), and every key of the identity provider has one.");
+        goto end;
+    }
     if (!oauth2_token_verify(j->log, NULL, j->verify, tok, &claims) || claims == NULL) {
         explain_failure(j, tok, at, n, msg, msgsz);
         goto end;

@@ -48,6 +48,19 @@ typedef struct {
 hub_err gw_jwt_authenticate(gw_jwt *j, hub_db *db, const char *tok, gw_jwt_identity *out, char *msg,
                             size_t msgsz);
 
+/* ---- gw_jwt_kids.c: the key ids of the IdP's JWKS (used by gw_jwt.c) ---- */
+
+typedef struct gw_jwt_kids gw_jwt_kids;
+
+/* The key-id list of jwks_uri (copied): fetched on first use, refreshed every refresh_s,
+ * refetched on an unknown kid at most once per refetch_s. NULL on ENOMEM. */
+gw_jwt_kids *gw_jwt_kids_new(const char *jwks_uri, int refetch_s, int refresh_s);
+void gw_jwt_kids_free(gw_jwt_kids *k);
+/* Whether kid ("" for a token without one) may be one of the IdP's keys: it is listed in the
+ * JWKS (fetched first when due and allowed), or the JWKS has keys without a kid, or it could
+ * never be fetched (then liboauth2 decides). Thread-safe; may block for one fetch (≤ 5 s). */
+bool gw_jwt_kids_known(gw_jwt_kids *k, const char *kid);
+
 /* ---- gw_jwt_user.c: users and teams of verified tokens (used by gw_jwt.c) ---- */
 
 typedef struct gw_jwt_users gw_jwt_users;

@@ -49,6 +49,7 @@ void hub_config_defaults(hub_config *c)
     snprintf(c->jwt_user_claim, sizeof(c->jwt_user_claim), "preferred_username");
     snprintf(c->jwt_algs, sizeof(c->jwt_algs), "RS256,ES256");
     c->jwt_cache_seconds = 5;
+    c->jwt_jwks_refetch_seconds = 5;
     c->spool_flush_ms = 100;
 }
 
@@ -142,6 +143,7 @@ static const kdef KEYS[] = {
     S(jwt_team_claim),
     S(jwt_algs),
     I(jwt_cache_seconds, 0, 5),
+    I(jwt_jwks_refetch_seconds, 1, 3600),
 };
 
 static char *trim(char *s)

@@ -56,10 +56,11 @@ typedef struct {
     char jwt_jwks_uri[HUB_PATH_MAX];
     char jwt_issuer[256];
     char jwt_audience[256];
-    char jwt_user_claim[64]; /* preferred_username */
-    char jwt_team_claim[64]; /* e.g. team; "" = none */
-    char jwt_algs[64];       /* RS256,ES256 */
-    int jwt_cache_seconds;   /* ≤ 5 */
+    char jwt_user_claim[64];      /* preferred_username */
+    char jwt_team_claim[64];      /* e.g. team; "" = none */
+    char jwt_algs[64];            /* RS256,ES256 */
+    int jwt_cache_seconds;        /* ≤ 5 */
+    int jwt_jwks_refetch_seconds; /* an unknown kid refetches the JWKS at most this often */
 } hub_config;
 
 /* Fills defaults. */

@@ -19,6 +19,10 @@
 //     groups=[a, b]; hub_id_claims is then merged into the id_token only (null removes a
 //     claim), e.g. a wrong nonce, aud, iss or exp, or no profile claims (userinfo has them).
 //   GET /userinfo answers the profile claims of the bearer access token presented.
+//   GET /userinfo with "Authorization: Bearer hub-test-jwks" answers {"jwks_fetches": N, "kids":
+//     [...]}: how often the JWKS was served, and the key ids in it; "Bearer hub-test-new-key"
+//     starts adding a new RS256 signing key (a key rotation: tokens are then signed with
+//     every key in turn; poll hub-test-jwks until "kids" has it) and answers the same.
 import { OAuth2Server } from 'oauth2-mock-server';
 import { writeFileSync, unlinkSync } from 'node:fs';
 
@@ -78,8 +82,22 @@ server.service.on('beforeResponse', (_response, req) => {
   if (req.body?.grant_type === 'authorization_code') users.delete(req.body.code);
 });
 
+// count the JWKS answers (the JWKS handler serialises the key store once per request)
+let jwksFetches = 0;
+const keysToJSON = server.issuer.keys.toJSON.bind(server.issuer.keys);
+server.issuer.keys.toJSON = (priv = false) => {
+  if (!priv) jwksFetches++;
+  return keysToJSON(priv);
+};
+const jwksInfo = () => ({ jwks_fetches: jwksFetches, kids: keysToJSON(false).map((k) => k.kid) });
+
 server.service.on('beforeUserinfo', (response, req) => {
   const auth = req.headers.authorization ?? '';
+  if (auth === 'Bearer hub-test-new-key') server.issuer.keys.generate('RS256').catch(() => {});
+  if (auth === 'Bearer hub-test-jwks' || auth === 'Bearer hub-test-new-key') {
+    response.body = jwksInfo();
+    return;
+  }
   const parts = auth.replace(/^Bearer\s+/i, '').split('.');
   if (parts.length !== 3) return;
   try {

@@ -23,6 +23,7 @@ const check = (cond, name, detail = '') => {
   return cond;
 };
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const note = (s) => console.log(`# ${s}`);
 const sql = (q) =>
   execFileSync('mariadb', ['--no-defaults', '-S', join(home, 'run', 'mysqld.sock'), '-u', 'root', '-N', '-B', 'hub', '-e', q], {
     encoding: 'utf8',
@@ -132,10 +133,11 @@ async function apiTests() {
   const rArr = await chat(await idpToken({ ...base, aud: ['other-api', cfg.jwt_audience] }, undefined));
   check(rArr.status === 200, 'aud as an array containing jwt_audience is accepted', `${rArr.status} ${rArr.text}`);
 
-  // both signing algorithms of the IdP (RS256 and ES256 keys alternate)
+  // both signing algorithms of the IdP (its keys take turns; a rotation test below may have
+  // added a third key to an IdP that outlives this run)
   const algs = new Set();
   let allOk = true;
-  for (let i = 0; i < 2; i++) {
+  for (let i = 0; i < 12 && algs.size < 2; i++) {
     const t = await idpToken(base);
     algs.add(decode(t)[0].alg);
     const r = await chat(t);
@@ -170,6 +172,43 @@ async function apiTests() {
     const r = await chat(tok);
     check(isAuthError(r) && re.test(r.body.error.message) && noEcho(r, tok), `${name}: 401 with a clear message`, `${r.status} ${r.text}`);
   }
+
+  // unknown key ids cannot make the gateway hammer the IdP: a flood of tokens with made-up
+  // kids costs at most one JWKS fetch per jwt_jwks_refetch_seconds, and a real key rotation
+  // is still picked up (the new kid triggers a fetch once the window allows)
+  const jwks = async (hook = 'hub-test-jwks') => (await fetch(`${idp}/userinfo`, { headers: { Authorization: `Bearer ${hook}` } })).json();
+  const before = await jwks();
+  const flood = [];
+  for (let i = 0; i < 30; i++) flood.push(chat(selfSigned({ alg: 'RS256', typ: 'JWT', kid: `made-up-${tag}-${i}` }, goodClaims)));
+  for (let i = 0; i < 10; i++) flood.push(chat(selfSigned({ alg: 'RS256', typ: 'JWT' }, { ...goodClaims, jti: `${tag}-${i}` })));
+  const floodRes = await Promise.all(flood);
+  const after = await jwks();
+  const fetches = after.jwks_fetches - before.jwks_fetches;
+  check(floodRes.every((r) => isAuthError(r)) && fetches <= 2, 'a flood of 40 tokens with unknown or no key ids: all 401, at most 2 JWKS fetches',
+    `${fetches} fetches; statuses ${[...new Set(floodRes.map((r) => r.status))]}`);
+  note(`unknown-kid flood: ${fetches} JWKS fetch(es) for 40 tokens`);
+  await jwks('hub-test-new-key');
+  let kids = before.kids;
+  for (let i = 0; i < 50 && kids.length <= before.kids.length; i++) {
+    await sleep(100);
+    kids = (await jwks()).kids;
+  }
+  const newKid = kids.find((k) => !before.kids.includes(k));
+  let rotated = null;
+  for (let i = 0; i < 10 && newKid && !rotated; i++) {
+    const t = await idpToken(base);
+    if (decode(t)[0].kid === newKid) rotated = t;
+  }
+  const waitS = Number(cfg.jwt_jwks_refetch_seconds ?? 5);
+  const tr = Date.now();
+  let rr = rotated ? await chat(rotated) : null;
+  while (rotated && rr.status !== 200 && Date.now() - tr < (waitS + 3) * 1000) {
+    await sleep(500);
+    rr = await chat(rotated);
+  }
+  check(rotated && rr.status === 200, `after a key rotation at the IdP, a token signed with the new key works within ${waitS + 3} s even right after a flood`,
+    `${newKid} ${rr && rr.status} ${rr && rr.text}`);
+  note(`new signing key accepted ${Date.now() - tr} ms after the rotation was first used`);
 
   // the result cache is short: a disabled user is refused within key_cache_ms (+ jwt cache)
   sql(`UPDATE users SET disabled=1 WHERE name='${esc(user)}'`);
