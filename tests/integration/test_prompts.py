@@ -167,10 +167,14 @@ check(ts_gap and int(ts_gap[0][0]) == 0, "the prompt's ts is the ledger's", str(
 st, rid_emb, _ = call(bob_key, "/v1/embeddings", {"model": "text-embedding-3-small",
                                                    "input": [canary + " embed"]})
 st_m, rid_msg = chat(bob_key, canary + " messages", path="/v1/messages")
-got = wait_for(lambda: stored(rid_emb) + stored(rid_msg) == 2, 5)
-eps = {r[0] for r in sql(f"SELECT endpoint FROM usage_prompts WHERE request_id IN ('{rid_emb}', '{rid_msg}')")}
-check(st == 200 and st_m == 200 and got and eps == {"/v1/embeddings", "/v1/messages"},
-      "embeddings and Anthropic-wire (/v1/messages) calls are stored too", f"{st} {st_m} {eps}")
+st_s, rid_stream, _ = call(bob_key, "/v1/chat/completions", {
+    "model": "gpt-4o-mini", "stream": True, "messages": [{"role": "user", "content": canary + " stream"}]})
+got = wait_for(lambda: stored(rid_emb) + stored(rid_msg) + stored(rid_stream) == 3, 5)
+eps = {r[0] for r in sql("SELECT endpoint FROM usage_prompts WHERE request_id IN "
+                         f"('{rid_emb}', '{rid_msg}', '{rid_stream}')")}
+check(st == 200 and st_m == 200 and st_s == 200 and got
+      and eps == {"/v1/embeddings", "/v1/messages", "/v1/chat/completions"},
+      "embeddings, Anthropic-wire (/v1/messages) and streamed calls are stored too", f"{st} {st_m} {st_s} {eps}")
 
 # ---- the call log and the prompt view --------------------------------------------------------
 
@@ -284,6 +288,15 @@ check(a and '"rows_deleted":2' in a[0][1] and '"days":30' in a[0][1], "retention
 rc, out, err = hubctl("retention", "--prompt-days", "10")
 check(rc == 0 and "removed 1 stored prompts older than 10 days" in out and stored(rid_big) == 0,
       "--prompt-days overrides hub.conf", out + err)
+
+# ---- master key rotation reseals the stored prompts --------------------------------------------
+
+kid_before = int(prompt_row(rid)[6])
+rc, out, err = hubctl("key-rotate")
+kids = {r[0] for r in sql("SELECT DISTINCT enc_key_id FROM usage_prompts")}
+st, _, text = prompt_page(admin, rid)
+check(rc == 0 and "stored prompts" in out and kids == {str(kid_before + 1)} and st == 200 and esc in text,
+      "hubctl key-rotate reseals every stored prompt with the new key; they still open", out + err + str(kids))
 
 hits = logs_hold(canary)
 check(not hits, "the canary is in no log file", str(hits))
