@@ -420,7 +420,10 @@ int main(void)
     a.p = &p;
     if (pg_start(&p, "analytics.cgi", "analytics", false) && pg_auth(&p, "member", NULL)) {
         a.member = !pg_role(&p, "viewer");
-        if (params(&a)) {
+        const char *v = pg_arg(&p, "view");
+        if (v != NULL && strcmp(v, "prompt") == 0)
+            an_prompt(&a);
+        else if (params(&a)) {
             const char *view = a.q[AQ_VIEW];
             if (strcmp(view, "breakdown") == 0)
                 an_breakdown(&a);

@@ -7,6 +7,7 @@
  *                    drill-down links, CSV/JSON export (format=csv|json)
  *   view=calls       the call log: one line per attempt, filtered, newest first, keyset paged
  *   view=chargeback  month=YYYY-MM per team (detail=1: per team and model), CSV/JSON export
+ *   view=prompt      request=ID: a stored prompt (prompt logging; analytics_prompt.c)
  *
  * Shared parameters: period=today|7d|30d|month|custom (from, to: local dates), tz (see
  * hub_report.h), stack=team|model, filters user, team, key (ids; 0 = none), app (AN_NONE =
@@ -91,5 +92,15 @@ void an_breakdown(an_ctx *a);
 void an_chargeback(an_ctx *a);
 /* analytics_calls.c */
 void an_calls(an_ctx *a);
+/* analytics_prompt.c: stored prompts (prompt logging, lib/hub_prompt.h) */
+/* view=prompt&request=ID (admins; members: their own calls; viewers: 403). */
+void an_prompt(an_ctx *a);
+/* The call log's notice: whether prompts are stored, and who may open them. */
+void an_prompt_notice(an_ctx *a);
+/* has[i] = a prompt is stored for the request id in column rid_col of row i of r (i < n ≤ 64),
+ * and this user may open it. false on a database error (has[] stays false). */
+bool an_prompt_marks(an_ctx *a, const hub_dbres *r, int n, int rid_col, bool *has);
+/* A " prompt" link to view=prompt for rid when has. */
+void an_prompt_link(an_ctx *a, const char *rid, bool has);
 
 #endif

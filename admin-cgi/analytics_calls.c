@@ -4,7 +4,8 @@
  * first, 50 a page. The only analytics view that reads usage_log: always inside the chosen
  * period, through one of its (column, ts) indexes in ts order, keyset-paged (before=the last
  * row's ts|request id|attempt, never OFFSET), and bounded by ROWS EXAMINED so a rare filter
- * over a long period cannot scan the whole ledger. The hub stores no prompts or answers.
+ * over a long period cannot scan the whole ledger. Answers are never stored; prompts only with
+ * prompt logging on (a link beside the request id then opens one: analytics_prompt.c).
  */
 #include "analytics.h"
 
@@ -182,7 +183,7 @@ static bool query(an_ctx *a, const cursor *cur, hub_dbres *r, bool *capped)
     return true;
 }
 
-static void row(an_ctx *a, const hub_dbres *r, int i)
+static void row(an_ctx *a, const hub_dbres *r, int i, bool has_prompt)
 {
     pg *p = a->p;
     char b[64], model[300];
@@ -226,8 +227,10 @@ static void row(an_ctx *a, const hub_dbres *r, int i)
     long attempt = (long)hub_dbres_int(r, i, 3, 0);
     snprintf(b, sizeof(b), "%.8s%s", hub_dbres_get(r, i, 2) ? hub_dbres_get(r, i, 2) : "",
              attempt > 0 ? " (retry)" : "");
-    hub_html_printf(&p->body, "<td class=\"mono\" title=\"%s #%ld\">%s</td>",
-                    hub_dbres_get(r, i, 2), attempt, b);
+    hub_html_printf(&p->body, "<td class=\"mono\" title=\"%s #%ld\">%s", hub_dbres_get(r, i, 2),
+                    attempt, b);
+    an_prompt_link(a, hub_dbres_get(r, i, 2), has_prompt);
+    hub_html_raw(&p->body, "</td>");
     hub_html_raw(&p->body, "</tr>\n");
 }
 
@@ -249,16 +252,14 @@ void an_calls(an_ctx *a)
     if (!query(a, has_cur ? &cur : NULL, &r, &capped))
         return;
     an_head(a, "Call log", "calls");
-    hub_html_raw(&p->body,
-                 "<p class=\"notice notice-info\" role=\"status\">The hub does not store prompts "
-                 "or answers: not in the database, not in logs. This log shows only what each "
-                 "call was — who, which model, how many tokens, what it cost, how long it "
-                 "took.</p>\n");
+    an_prompt_notice(a);
     filter_form(a);
     pg_table_begin(p, HEADS, NHEADS);
     int shown = r.nrows > CALLS_PER_PAGE ? CALLS_PER_PAGE : r.nrows;
+    bool prompts[CALLS_PER_PAGE];
+    an_prompt_marks(a, &r, shown, 2, prompts);
     for (int i = 0; i < shown; i++)
-        row(a, &r, i);
+        row(a, &r, i, prompts[i]);
     if (shown == 0)
         pg_empty_row(p, NHEADS, "No calls match in this period.");
     pg_table_end(p);

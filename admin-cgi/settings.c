@@ -12,8 +12,10 @@
  *
  * One audit row ("settings.update", target setting:oidc) holds the plain values before →
  * after; the secret appears only as "(sealed)".
+ *
+ *   POST action=prompts_on|prompts_off   prompt logging on or off (settings_prompts.c)
  */
-#include "page.h"
+#include "settings.h"
 
 #include "hub_ops.h"
 #include "hub_settings.h"
@@ -106,6 +108,7 @@ static void show(pg *p, int status)
     hub_html_raw(&p->body, "<h1>Security settings</h1>\n");
     if (pg_arg(p, "done") != NULL && strcmp(pg_arg(p, "done"), "saved") == 0)
         hub_html_notice(&p->body, "ok", "The settings were saved.");
+    pg_done_notice(p, ST_PROMPTS_DONE);
     if (p->err[0] != '\0')
         pg_error_notice(p, NULL);
     conf_facts(p);
@@ -139,6 +142,7 @@ static void show(pg *p, int status)
     pg_button(p, "save", "Save settings", NULL);
     pg_form_close(p);
     hub_html_raw(&p->body, "</section>\n");
+    st_prompts_section(p);
     pg_send(p, status);
 }
 
@@ -240,6 +244,10 @@ static void post(pg *p)
     const char *action = pg_in(p, "action");
     if (action != NULL && strcmp(action, "save") == 0)
         save(p);
+    else if (action != NULL && strcmp(action, "prompts_on") == 0)
+        st_prompts_post(p, true);
+    else if (action != NULL && strcmp(action, "prompts_off") == 0)
+        st_prompts_post(p, false);
     else
         pg_fail(p, 400, "Unknown action.");
 }

@@ -55,6 +55,9 @@ typedef struct {
     gw_credstate *creds;        /* credential rotation, cooldowns, disables */
     struct gw_jwt *jwt;         /* OAuth access-token verifier (gw_jwt.h); NULL: jwt_* unset */
     long long cat_loaded_ms;
+    /* prompt logging (gw_prompt.c), learnt on each catalogue refresh; guarded by cat_mu */
+    int prompt_max;            /* bytes of a request body to store; 0: prompt logging is off */
+    hub_master_key prompt_key; /* the current master key, to seal prompts with (id 0: none) */
     int listen_fd;
     volatile sig_atomic_t stopping;
     long long started_ms;
@@ -82,6 +85,7 @@ typedef struct {
     gw_principal who;
     bool headers_sent;
     char limit_headers[400]; /* x-ratelimit-* lines for every answer (gw_limits.c); "" = none */
+    int prompt_max; /* > 0: store the body (this many bytes at most) once answered (gw_prompt.c) */
 } gw_call;
 
 /* ---- gw_http.c: reading the request, writing the answer ---- */
@@ -118,6 +122,17 @@ bool gw_model_allowed(const gw_principal *p, const char *requested, const char *
 hub_catalog *gw_catalog_get(gw_worker *w, bool force);
 /* Records the identity of the key file just loaded (so a rotation is noticed). */
 void gw_keyring_loaded(gw_ctx *ctx);
+
+/* ---- gw_prompt.c: opt-in prompt logging (lib/hub_prompt.h) ---- */
+
+/* Re-reads the prompt_logging setting and the current master key (called by the catalogue
+ * refresher, under refresh_mu, after a successful load); keeps the old state on a DB error. */
+void gw_prompt_refresh(gw_ctx *ctx, hub_db *db);
+/* Marks the call for prompt logging when it is on (called as its first attempt is metered). */
+void gw_prompt_capture(gw_call *c);
+/* After FCGX_Finish_r: seals and stores the request body of a marked call with the worker's
+ * DB connection. A failure loses only this prompt (a rate-limited warning). */
+void gw_prompt_store(gw_call *c);
 
 /* ---- one proxied request (gw_proxy.c) ---- */
 

@@ -74,6 +74,7 @@ hub_catalog *gw_catalog_get(gw_worker *w, bool force)
                 ctx->cat_loaded_ms = hub_now_ms();
                 pthread_mutex_unlock(&ctx->cat_mu);
                 hub_catalog_release(old);
+                gw_prompt_refresh(ctx, w->db);
             } else {
                 /* keep the old snapshot; try again after another interval */
                 if (ctx->cat != NULL)

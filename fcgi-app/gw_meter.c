@@ -27,6 +27,8 @@ void gw_meter_begin(gw_call *c, const hub_target *t, const hub_credential *cr, i
     snprintf(u->model, sizeof(u->model), "%s", t->upstream_model);
     snprintf(u->endpoint, sizeof(u->endpoint), "%s", endpoint);
     u->stream = stream ? 1 : 0;
+    if (attempt == 0)
+        gw_prompt_capture(c);
     if (!hub_spool_append(c->w->ctx->spool, u))
         HUB_ERROR("meter: could not spool the pending record");
 }

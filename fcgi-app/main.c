@@ -8,6 +8,7 @@
 #include "gw_jwt.h"
 
 #include "hub_log.h"
+#include "hub_prompt.h"
 #include "hub_rollup.h"
 #include "hub_uuid.h"
 
@@ -79,6 +80,8 @@ static void *worker_main(void *arg)
         path_of(&c);
         gw_handle(&c);
         FCGX_Finish_r(&w->req);
+        if (c.prompt_max > 0) /* after the answer: the client waits for none of it */
+            gw_prompt_store(&c);
         hub_log_set_request(NULL);
         if (w->body.size > 1024 * 1024)
             hub_buf_free(&w->body);
@@ -90,6 +93,7 @@ static void *drain_main(void *arg)
 {
     hub_db *db = arg;
     hub_rollup_ticker rollup = {0};
+    hub_prompt_ticker prompts = {0};
     int backoff_ms = g_ctx.cfg.spool_flush_ms;
     bool last = false;
     while (!last) {
@@ -108,7 +112,8 @@ static void *drain_main(void *arg)
         long rows = 0;
         if (hub_spool_drain(g_ctx.spool, db, &rows)) {
             backoff_ms = g_ctx.cfg.spool_flush_ms;
-            hub_rollup_tick(&rollup, db, &g_ctx.cfg); /* analytics rollups, retention */
+            hub_rollup_tick(&rollup, db, &g_ctx.cfg);  /* analytics rollups, retention */
+            hub_prompt_tick(&prompts, db, &g_ctx.cfg); /* stored prompts' retention */
         } else {
             backoff_ms = backoff_ms * 2 > 2000 ? 2000 : backoff_ms * 2;
         }

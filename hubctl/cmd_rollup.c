@@ -6,11 +6,13 @@
  * these commands are for catch-up after an upgrade, a bulk import or a long outage, and for
  * cron. Both use the same library calls as the gateway, so they are safe to run while it
  * works: rollers serialise on a row lock, every step is one transaction, and retention
- * deletes in short batches of already-rolled rows. Retention is recorded in the audit log.
+ * deletes in short batches of already-rolled rows. Retention also deletes stored prompts older
+ * than prompt_retention_days (hub_prompt.h). Retention is recorded in the audit log.
  */
 #include "hubctl.h"
 
 #include "hub_audit.h"
+#include "hub_prompt.h"
 #include "hub_rollup.h"
 #include "hub_usage.h"
 
@@ -32,14 +34,17 @@ static const char ROLLUP_HELP[] =
     "  --help                 show this help\n";
 
 static const char RETENTION_HELP[] =
-    "usage: hubctl retention [--days N] [--batch N]\n\n"
+    "usage: hubctl retention [--days N] [--prompt-days N] [--batch N]\n\n"
     "Removes raw usage-ledger rows older than N days that are rolled up, in batches (each\n"
     "its own short transaction), and keeps the rollups: reports and analytics stay complete,\n"
     "the call log reaches back N days. Without --days, usage_retention_days of hub.conf\n"
-    "applies (the gateway also applies it on its own every 10 minutes).\n\n"
-    "  --days N    keep this many days of raw rows (1-36500)\n"
-    "  --batch N   rows per delete (default 10000)\n"
-    "  --help      show this help\n";
+    "applies; with neither, the raw rows are kept. Also removes stored prompts (prompt\n"
+    "logging) older than prompt_retention_days of hub.conf (default 30), in batches. The\n"
+    "gateway does both on its own every 10 minutes.\n\n"
+    "  --days N         keep this many days of raw rows (1-36500)\n"
+    "  --prompt-days N  keep this many days of stored prompts (1-36500)\n"
+    "  --batch N        rows per delete (default 10000)\n"
+    "  --help           show this help\n";
 
 static const char SQL_STATE[] =
     "SELECT rows_rolled, batches, DATE_FORMAT(last_roll_at, '%Y-%m-%d %H:%i:%s'), rows_deleted, "
@@ -168,17 +173,55 @@ int hc_rollup_main(hubctl *h, int argc, char **argv)
     return HC_EXIT_OK;
 }
 
+/* Appends the audit row of a retention run that removed total rows of table. false after
+ * printing the error. */
+static bool audit_retention(hubctl *h, const char *action, const char *table, const char *what,
+                            long days, long long total)
+{
+    char after[96];
+    snprintf(after, sizeof(after), "{\"days\":%ld,\"rows_deleted\":%lld}", days, total);
+    if (!hc_tx_begin(h))
+        return false;
+    if (!hub_audit_log(hc_db(h), hc_actor(h), "hubctl", action, table, what, NULL, after) ||
+        !hc_tx_commit(h)) {
+        hc_tx_rollback(h);
+        hc_err("the rows were removed but the audit row failed: %s", hub_db_error(hc_db(h)));
+        return false;
+    }
+    return true;
+}
+
+/* Deletes batch after batch with fn until a batch comes back short; *total gets the count.
+ * false after printing the error. */
+static bool delete_old(hubctl *h, bool (*fn)(hub_db *, int, int, long *), const char *what,
+                       long days, long batch, long long *total)
+{
+    long n = 0;
+    *total = 0;
+    do {
+        if (!fn(hc_db(h), (int)days, (int)batch, &n)) {
+            hc_err("retention of %s failed after %lld rows: %s", what, *total,
+                   hub_db_error(hc_db(h)));
+            return false;
+        }
+        *total += n;
+    } while (n >= batch);
+    return true;
+}
+
 int hc_retention_main(hubctl *h, int argc, char **argv)
 {
     static const struct option OPTS[] = {
         {"days", required_argument, NULL, 0},
         {"batch", required_argument, NULL, 0},
+        {"prompt-days", required_argument, NULL, 0},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *vals[3] = {NULL, NULL, NULL};
+    const char *vals[4] = {NULL, NULL, NULL, NULL};
     bool unused = false;
-    long days = 0, batch = HUB_RETENTION_BATCH;
+    long days = 0, batch = HUB_RETENTION_BATCH, pdays = 0;
+    long long total = 0, ptotal = 0;
     int st = getopts(argc, argv, "retention", RETENTION_HELP, OPTS, vals, &unused);
     if (st >= 0)
         return st;
@@ -186,38 +229,34 @@ int hc_retention_main(hubctl *h, int argc, char **argv)
         return hc_usage("retention", "--days must be 1-36500");
     if (!int_arg(vals[1], 1, 1000000, &batch))
         return hc_usage("retention", "--batch must be 1-1000000");
+    if (!int_arg(vals[2], 1, 36500, &pdays))
+        return hc_usage("retention", "--prompt-days must be 1-36500");
     if (!hc_config(h))
         return HC_EXIT_FAIL;
     if (vals[0] == NULL)
         days = h->cfg.usage_retention_days;
-    if (days < 1)
-        return hc_usage("retention", "give --days N or set usage_retention_days in hub.conf");
-    hub_db *db = hc_db(h);
-    if (db == NULL)
+    if (vals[2] == NULL)
+        pdays = h->cfg.prompt_retention_days;
+    if (hc_db(h) == NULL)
         return HC_EXIT_FAIL;
-    long long total = 0, t0 = hub_now_ms();
-    long n = 0;
-    do {
-        if (!hub_rollup_retention_batch(db, (int)days, (int)batch, &n)) {
-            hc_err("retention failed after %lld rows: %s", total, hub_db_error(db));
+    long long t0 = hub_now_ms();
+    if (days >= 1) {
+        if (!delete_old(h, hub_rollup_retention_batch, "raw ledger rows", days, batch, &total) ||
+            (total > 0 &&
+             !audit_retention(h, "usage.retention", "usage_log", "raw rows", days, total)))
             return HC_EXIT_FAIL;
-        }
-        total += n;
-    } while (n >= batch);
-    if (total > 0) {
-        char after[96];
-        snprintf(after, sizeof(after), "{\"days\":%ld,\"rows_deleted\":%lld}", days, total);
-        if (!hc_tx_begin(h))
-            return HC_EXIT_FAIL;
-        if (!hub_audit_log(db, hc_actor(h), "hubctl", "usage.retention", "usage_log", "raw rows",
-                           NULL, after) ||
-            !hc_tx_commit(h)) {
-            hc_tx_rollback(h);
-            hc_err("the rows were removed but the audit row failed: %s", hub_db_error(db));
-            return HC_EXIT_FAIL;
-        }
+        printf("removed %lld raw ledger rows older than %ld days in %lld ms (rollups kept)\n",
+               total, days, hub_now_ms() - t0);
+    } else {
+        printf("raw ledger rows kept (no --days, usage_retention_days is not set)\n");
     }
-    printf("removed %lld raw ledger rows older than %ld days in %lld ms (rollups kept)\n", total,
-           days, hub_now_ms() - t0);
+    t0 = hub_now_ms();
+    if (!delete_old(h, hub_prompt_retention_batch, "stored prompts", pdays,
+                    batch < HUB_PROMPT_BATCH ? batch : HUB_PROMPT_BATCH, &ptotal) ||
+        (ptotal > 0 &&
+         !audit_retention(h, "prompt.retention", "usage_prompts", "stored prompts", pdays, ptotal)))
+        return HC_EXIT_FAIL;
+    printf("removed %lld stored prompts older than %ld days in %lld ms\n", ptotal, pdays,
+           hub_now_ms() - t0);
     return HC_EXIT_OK;
 }

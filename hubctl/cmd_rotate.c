@@ -9,25 +9,34 @@
  *      "credential:<id>", reseal it with the new key and update the row; any row that does
  *      not open rolls everything back and names the credential id (never the secret);
  *      the audit row "master_key.rotate" (old and new key id, rows resealed) commits with it;
- *   3. after COMMIT, and only when no row is left on an older key, save the file with just
- *      the new key.
+ *   3. reseal the stored prompts (prompt logging) the same way, in short transactions of a
+ *      bounded batch (there may be many), after giving running gateways one catalogue refresh
+ *      to start sealing with the new key; a prompt that does not open is left as it was;
+ *   4. after that, and only when no credential and no readable prompt is left on an older key,
+ *      save the file with just the new key.
  * A failure before 3 leaves a file holding both keys, which opens every row.
  */
 #include "hubctl.h"
 
 #include "hub_crypto.h"
+#include "hub_prompt.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
+
+#define PROMPT_BATCH  200 /* prompts resealed per transaction */
+#define PROMPT_PASSES 5
 
 static const char HELP[] =
     "usage: hubctl key-rotate\n\n"
     "Rotates the master key: adds a new key to the master key file, reseals every\n"
-    "provider credential with it in one transaction, then removes the old key from the\n"
+    "provider credential with it in one transaction, reseals the stored prompts (prompt\n"
+    "logging) in batches, then removes the old key from the\n"
     "file. The file keeps its owner, group and mode (0640 or 0600). If a credential does\n"
     "not open, nothing is changed in the database and the file keeps both keys.\n"
     "Running gateways reload the changed key file on their next catalogue refresh.\n";
@@ -177,6 +186,49 @@ end:
     return rc;
 }
 
+/* Reseals every stored prompt with the current key of kr: passes over the table in batches
+ * until a pass finds nothing left to reseal. *count gets the prompts resealed, *unreadable those
+ * that did not open. false after printing the error. */
+static bool reseal_prompts(hubctl *h, const hub_keyring *kr, int new_id, long long *count,
+                           long long *unreadable)
+{
+    char err[256];
+    long long left = 0;
+    *count = *unreadable = 0;
+    if (!hub_prompt_count_other_keys(h->db, new_id, &left)) {
+        hc_err("database error: %s", hub_db_error(h->db));
+        return false;
+    }
+    if (left == 0)
+        return true;
+    /* gateways reload the key file on their next catalogue refresh: from then on they seal
+     * new prompts with the new key */
+    long ms = h->cfg.catalog_refresh_ms + 250L;
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+    for (int pass = 0; pass < PROMPT_PASSES; pass++) {
+        char cursor[HUB_PROMPT_ID_LEN + 1] = "";
+        long seen = 0, done = 0, bad = 0;
+        long long in_pass = 0;
+        do {
+            if (!hub_prompt_reseal_batch(h->db, kr, cursor, PROMPT_BATCH, &seen, &done, &bad, err,
+                                         sizeof(err))) {
+                hc_err("cannot reseal the stored prompts: %s; the master key file keeps the old "
+                       "and new keys",
+                       err);
+                return false;
+            }
+            in_pass += done;
+            if (pass == 0)
+                *unreadable += bad;
+        } while (seen >= PROMPT_BATCH);
+        *count += in_pass;
+        if (in_pass == 0)
+            break;
+    }
+    return true;
+}
+
 int hc_key_rotate_main(hubctl *h, int argc, char **argv)
 {
     int status = HC_EXIT_FAIL;
@@ -184,7 +236,7 @@ int hc_key_rotate_main(hubctl *h, int argc, char **argv)
     hub_keyring kr, only;
     struct stat orig;
     hub_dbres left = {0};
-    long long count = 0;
+    long long count = 0, prompts = 0, unreadable = 0, prompts_left = 0;
     int new_id, old_id;
 
     memset(&kr, 0, sizeof(kr));
@@ -219,10 +271,23 @@ int hc_key_rotate_main(hubctl *h, int argc, char **argv)
     /* 2. reseal */
     if (!reseal_all(h, &kr, old_id, &count))
         goto end;
-    /* 3. drop the old keys, unless a row was sealed with one of them meanwhile */
+    /* 3. reseal the stored prompts */
+    if (!reseal_prompts(h, &kr, new_id, &prompts, &unreadable))
+        goto end;
+    /* 4. drop the old keys, unless a row was sealed with one of them meanwhile */
     hub_dbp p[1] = {DB_INT(new_id)};
     if (!hc_exec(h, SQL_LEFT, p, 1, &left, NULL, NULL))
         goto end;
+    if (!hub_prompt_count_other_keys(h->db, new_id, &prompts_left)) {
+        hc_err("database error: %s", hub_db_error(h->db));
+        goto end;
+    }
+    if (prompts_left > unreadable) {
+        hc_err("%lld stored prompts were sealed with an old key during the rotation; %s keeps "
+               "all keys: run key-rotate again",
+               prompts_left - unreadable, path);
+        goto end;
+    }
     if (hub_dbres_int(&left, 0, 0, 0) != 0) {
         hc_err("%lld credentials were sealed with an old key during the rotation; %s keeps all "
                "keys: run key-rotate again",
@@ -236,7 +301,12 @@ int hc_key_rotate_main(hubctl *h, int argc, char **argv)
                    "; the credentials ARE resealed with the new key, the file may still hold "
                    "the old key too"))
         goto end;
-    printf("rotated %lld credentials to key id %d\n", count, new_id);
+    printf("rotated %lld credentials and %lld stored prompts to key id %d\n", count, prompts,
+           new_id);
+    if (unreadable > 0)
+        printf("%lld stored prompts did not open with any key of the file and were left as they "
+               "were\n",
+               unreadable);
     status = HC_EXIT_OK;
 end:
     hub_dbres_free(&left);

@@ -226,7 +226,8 @@ int hc_key_rotate_main(hubctl *h, int argc, char **argv);
 int hc_spool_main(hubctl *h, int argc, char **argv);
 int hc_admin_main(hubctl *h, int argc, char **argv);
 int hc_audit_main(hubctl *h, int argc, char **argv);
-int hc_limit_main(hubctl *h, int argc, char **argv); /* cmd_limits.c */
+int hc_limit_main(hubctl *h, int argc, char **argv);    /* cmd_limits.c */
+int hc_settings_main(hubctl *h, int argc, char **argv); /* cmd_settings.c */
 /* cmd_account.c: "user role" and "user passwd" (dispatched from cmd_user.c) */
 int hc_user_role(hubctl *h, int argc, char **argv);
 int hc_user_passwd(hubctl *h, int argc, char **argv);

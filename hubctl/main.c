@@ -33,10 +33,11 @@ static const hc_cmd COMMANDS[] = {
     {"key", hc_key_main, "create, list and revoke hub API keys"},
     {"usage", hc_usage_main, "usage, cost and chargeback reports (from the rollups)"},
     {"rollup", hc_rollup_main, "catch up the usage rollups the analytics pages read"},
-    {"retention", hc_retention_main, "remove old raw usage rows (the rollups are kept)"},
+    {"retention", hc_retention_main, "remove old raw usage rows (rollups kept) and old prompts"},
     {"spool", hc_spool_main, "drain the local usage spool into the database"},
     {"audit", hc_audit_main, "verify and list the audit log of every change"},
     {"limit", hc_limit_main, "monthly budgets and requests / tokens per minute limits"},
+    {"settings", hc_settings_main, "run-time settings: prompt logging on or off"},
 };
 #define NCOMMANDS (sizeof(COMMANDS) / sizeof(COMMANDS[0]))
 

@@ -51,6 +51,8 @@ void hub_config_defaults(hub_config *c)
     c->jwt_cache_seconds = 5;
     c->jwt_jwks_refetch_seconds = 5;
     c->spool_flush_ms = 100;
+    c->prompt_log_max_bytes = 32768;
+    c->prompt_retention_days = 30;
 }
 
 bool hub_parse_long(const char *s, long min, long max, long *out)
@@ -124,6 +126,8 @@ static const kdef KEYS[] = {
     I(default_max_tokens, 1, 1000000),
     I(spool_flush_ms, 1, 10000),
     I(usage_retention_days, 0, 36500),
+    I(prompt_log_max_bytes, 256, 8388608),
+    I(prompt_retention_days, 1, 36500),
     S(log_level),
     S(admin_auth),
     S(admin_base),

@@ -39,6 +39,9 @@ typedef struct {
     int spool_flush_ms;
     int usage_retention_days; /* raw ledger rows older than this are removed once rolled up; 0 =
                                  kept */
+    int prompt_log_max_bytes; /* prompt logging: longer request bodies are stored cut (hub_prompt.h)
+                               */
+    int prompt_retention_days; /* stored prompts older than this are deleted */
     char log_level[16];
     /* admin pages */
     char admin_auth[64]; /* comma list: local, oidc, webserver */

@@ -343,6 +343,19 @@ bool hub_db_exec(hub_db *db, const char *sql, const hub_dbp *params, int nparams
     return false;
 }
 
+bool hub_db_delete_old(hub_db *db, const char *sql, int days, int batch, long *deleted)
+{
+    long long n = 0;
+    *deleted = 0;
+    if (days < 1 || batch < 1)
+        return false;
+    hub_dbp p[2] = {DB_INT(days), DB_INT(batch)};
+    if (!hub_db_exec(db, sql, p, 2, NULL, &n, NULL))
+        return false;
+    *deleted = (long)n;
+    return true;
+}
+
 bool hub_db_query(hub_db *db, const char *sql)
 {
     db->err[0] = '\0';

@@ -69,6 +69,10 @@ MYSQL *hub_db_conn(hub_db *db);
 bool hub_db_exec(hub_db *db, const char *sql, const hub_dbp *params, int nparams, hub_dbres *res,
                  long long *affected, long long *insert_id);
 
+/* Runs a bounded retention statement "DELETE … < … - INTERVAL ? DAY … LIMIT ?" with days and
+ * batch (both ≥ 1, else false); *deleted gets the rows it removed. */
+bool hub_db_delete_old(hub_db *db, const char *sql, int days, int batch, long *deleted);
+
 /* Plain query without parameters (BEGIN, COMMIT, ROLLBACK, DDL). */
 bool hub_db_query(hub_db *db, const char *sql);
 

@@ -359,16 +359,10 @@ end:
 
 bool hub_rollup_retention_batch(hub_db *db, int days, int batch, long *deleted)
 {
-    long long n = 0;
-    *deleted = 0;
-    if (days < 1 || batch < 1)
+    if (!hub_db_delete_old(db, SQL_RETENTION, days, batch, deleted))
         return false;
-    hub_dbp p[2] = {DB_INT(days), DB_INT(batch)};
-    if (!hub_db_exec(db, SQL_RETENTION, p, 2, NULL, &n, NULL))
-        return false;
-    *deleted = (long)n;
-    hub_dbp q[1] = {DB_INT(n)};
-    if (n > 0 && !hub_db_exec(db, SQL_RETENTION_STATE, q, 1, NULL, NULL, NULL))
+    hub_dbp q[1] = {DB_INT(*deleted)};
+    if (*deleted > 0 && !hub_db_exec(db, SQL_RETENTION_STATE, q, 1, NULL, NULL, NULL))
         return false;
     return true;
 }

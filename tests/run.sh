@@ -188,6 +188,7 @@ run_tap hubctl_routing python3 "$SRC/tests/integration/test_hubctl_routing.py"
 run_tap hubctl_audit python3 "$SRC/tests/integration/test_hubctl_audit.py"
 run_tap limits python3 "$SRC/tests/integration/test_limits.py"
 run_tap analytics python3 "$SRC/tests/integration/test_analytics.py"
+run_tap prompts python3 "$SRC/tests/integration/test_prompts.py"
 run_tap pages_security python3 "$SRC/tests/integration/test_pages_security.py"
 export HUB_ARTIFACTS=${HUB_ARTIFACTS:-$SRC/test-artifacts/screenshots}
 run_tap browser node "$SRC/tests/browser/pages.test.mjs"

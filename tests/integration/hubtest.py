@@ -6,9 +6,11 @@ counts. The environment comes from tests/run.sh: HUB_HOME, HUB_PORT, HUB_CONF, M
 import http.client
 import json
 import os
+import re
 import subprocess
 import sys
 import time
+import urllib.parse
 
 HUB_HOME = os.environ["HUB_HOME"]
 HUB_PORT = int(os.environ["HUB_PORT"])
@@ -130,3 +132,46 @@ def usage_row(request_id, timeout=10.0):
         rows = [r for r in rows if r["outcome"] != "pending"]
         return rows[0] if rows else None
     return wait_for(get, timeout)
+
+
+# ---- the admin pages --------------------------------------------------------------------
+
+ADMIN = "/admin"
+
+
+def web(method, path, cookie=None, form=None):
+    """One HTTP request to the pages, form-encoded when form is given. Returns (status, headers
+    with lower-case names — several Set-Cookie lines joined by newlines —, text)."""
+    conn = http.client.HTTPConnection("127.0.0.1", HUB_PORT, timeout=30)
+    h = {}
+    body = None
+    if cookie:
+        h["Cookie"] = cookie
+    if form is not None:
+        body = urllib.parse.urlencode(form)
+        h["Content-Type"] = "application/x-www-form-urlencoded"
+    try:
+        conn.request(method, path, body=body, headers=h)
+        r = conn.getresponse()
+        hd = {}
+        for k, v in r.getheaders():
+            hd[k.lower()] = hd[k.lower()] + "\n" + v if k.lower() in hd else v
+        return r.status, hd, r.read().decode("utf-8", "replace")
+    finally:
+        conn.close()
+
+
+def csrf_of(text):
+    """The CSRF token of the first form on a page ("" when there is none)."""
+    m = re.search(r'name="csrf" value="([0-9a-f]{64})"', text)
+    return m.group(1) if m else ""
+
+
+def login(user, password):
+    """Signs in through login.cgi; returns the Cookie header value of the session, or None."""
+    st, hd, text = web("GET", f"{ADMIN}/login.cgi")
+    pre = re.search(r"hub_login=([^;]+)", hd.get("set-cookie", ""))
+    st, hd, _ = web("POST", f"{ADMIN}/login.cgi", cookie=f"hub_login={pre.group(1) if pre else ''}",
+                    form={"action": "login", "user": user, "password": password, "csrf": csrf_of(text)})
+    m = re.search(r"hub_session=([0-9a-f]+)", hd.get("set-cookie", ""))
+    return f"hub_session={m.group(1)}" if st == 303 and m else None

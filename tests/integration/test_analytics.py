@@ -17,7 +17,6 @@ retention), rolls them up, then checks:
 import csv
 import datetime as dt
 import html
-import http.client
 import io
 import json
 import os
@@ -26,7 +25,7 @@ import time
 import urllib.parse
 import zoneinfo
 
-from hubtest import HUB_HOME, HUB_PORT, check, done, hubctl, request, sql, wait_for
+from hubtest import HUB_HOME, check, done, hubctl, login, request, sql, wait_for, web
 
 BASE = "/admin"
 NOW = int(time.time())
@@ -34,38 +33,7 @@ DAY = 86400
 STALE = 7200  # HUB_ROLLUP_STALE_SECONDS
 
 
-# ---- HTTP with a session ----------------------------------------------------------------
-
-def web(method, path, cookie=None, form=None):
-    conn = http.client.HTTPConnection("127.0.0.1", HUB_PORT, timeout=30)
-    h = {}
-    body = None
-    if cookie:
-        h["Cookie"] = cookie
-    if form is not None:
-        body = urllib.parse.urlencode(form)
-        h["Content-Type"] = "application/x-www-form-urlencoded"
-    try:
-        conn.request(method, path, body=body, headers=h)
-        r = conn.getresponse()
-        hd = {}
-        for k, v in r.getheaders():  # several Set-Cookie lines: keep them all
-            hd[k.lower()] = hd[k.lower()] + "\n" + v if k.lower() in hd else v
-        return r.status, hd, r.read().decode("utf-8", "replace")
-    finally:
-        conn.close()
-
-
-def login(user, password):
-    st, hd, text = web("GET", f"{BASE}/login.cgi")
-    pre = re.search(r"hub_login=([^;]+)", hd.get("set-cookie", ""))
-    token = re.search(r'name="csrf" value="([0-9a-f]{64})"', text)
-    st, hd, _ = web("POST", f"{BASE}/login.cgi", cookie=f"hub_login={pre.group(1) if pre else ''}",
-                     form={"action": "login", "user": user, "password": password,
-                           "csrf": token.group(1) if token else ""})
-    m = re.search(r"hub_session=([0-9a-f]+)", hd.get("set-cookie", ""))
-    return f"hub_session={m.group(1)}" if st == 303 and m else None
-
+# ---- HTTP with a session (hubtest.web, hubtest.login) ----------------------------------
 
 def page(cookie, **params):
     return web("GET", f"{BASE}/analytics.cgi?" + urllib.parse.urlencode(params), cookie=cookie)

@@ -28,8 +28,8 @@ import threading
 import time
 import urllib.parse
 
-from hubtest import (HUB_CONF, HUB_HOME, HUB_PORT, check, done, hubctl, jrequest, mock_requests,
-                     mock_reset, request, sql)
+from hubtest import (HUB_CONF, HUB_HOME, HUB_PORT, check, csrf_of, done, hubctl, jrequest, login,
+                     mock_requests, mock_reset, request, sql)
 
 TAG = secrets.token_hex(3)
 GW_LOG = os.path.join(HUB_HOME, "log", "gateway.log")
@@ -545,21 +545,6 @@ def page(method, path, cookie=None, form=None):
             [v for k, v in r.getheaders() if k.lower() == "set-cookie"]
     finally:
         conn.close()
-
-
-def csrf_of(text):
-    m = re.search(r'name="csrf" value="([0-9a-f]{64})"', text)
-    return m.group(1) if m else ""
-
-
-def login(user, password):
-    _, _, text, cookies = page("GET", "login.cgi")
-    pre = [c for c in cookies if c.startswith("hub_login=")]
-    cookie = pre[0].split(";")[0] if pre else ""
-    s, _, _, cookies = page("POST", "login.cgi", cookie, {"action": "login", "user": user,
-                                                          "password": password, "csrf": csrf_of(text)})
-    sess = [c for c in cookies if c.startswith("hub_session=")]
-    return sess[0].split(";")[0] if s == 303 and sess else None
 
 
 def test_page(alert_team):

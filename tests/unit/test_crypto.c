@@ -7,6 +7,7 @@
  * malformed lines) and a key-rotation scenario. Prints TAP lines (tap.h).
  */
 #include "hub_crypto.h"
+#include "hub_prompt.h"
 #include "tap.h"
 
 #include <fcntl.h>
@@ -373,6 +374,44 @@ static void test_keyring_files(void)
     hub_keyring_wipe(&loaded);
 }
 
+/* Prompt logging's pure helpers (hub_prompt.h): the UTF-8-safe cut and the request id check. */
+static void test_prompt_helpers(void)
+{
+    const char *ascii = "abcdef";
+    const char *e2 = "a\xc3\xa9"
+                     "b"; /* a é b: é is 2 bytes at 1..2 */
+    const char *e3 = "\xe2\x82\xac"
+                     "x"; /* € is 3 bytes */
+    const char *e4 = "\xf0\x9f\x98\x80"
+                     "y";                              /* an emoji is 4 bytes */
+    const char *junk = "\x80\x80\x80\x80\x80\x80\x80"; /* continuation bytes only */
+
+    TAP_CHECK(hub_prompt_cut(ascii, 6, 10) == 6 && hub_prompt_cut(ascii, 6, 6) == 6 &&
+                  hub_prompt_cut(ascii, 6, 4) == 4 && hub_prompt_cut(ascii, 6, 0) == 0,
+              "prompt cut: ASCII is cut at max, a short body is kept whole");
+    TAP_CHECK(hub_prompt_cut(e2, 4, 2) == 1 && hub_prompt_cut(e2, 4, 3) == 3 &&
+                  hub_prompt_cut(e2, 4, 1) == 1,
+              "prompt cut: never inside a 2-byte character");
+    TAP_CHECK(hub_prompt_cut(e3, 4, 1) == 0 && hub_prompt_cut(e3, 4, 2) == 0 &&
+                  hub_prompt_cut(e3, 4, 3) == 3,
+              "prompt cut: never inside a 3-byte character");
+    TAP_CHECK(hub_prompt_cut(e4, 5, 1) == 0 && hub_prompt_cut(e4, 5, 3) == 0 &&
+                  hub_prompt_cut(e4, 5, 4) == 4,
+              "prompt cut: never inside a 4-byte character");
+    size_t j = hub_prompt_cut(junk, 7, 6);
+    TAP_CHECK(j <= 6 && j >= 2, "prompt cut: invalid UTF-8 steps back at most 4 bytes");
+
+    TAP_CHECK(hub_prompt_id_ok("0b6c1a5e-2f3d-4e7a-9b8c-1d2e3f4a5b6c") &&
+                  hub_prompt_id_ok("0B6C1A5E-2F3D-4E7A-9B8C-1D2E3F4A5B6C"),
+              "prompt id: a UUID is a request id");
+    TAP_CHECK(!hub_prompt_id_ok(NULL) && !hub_prompt_id_ok("") &&
+                  !hub_prompt_id_ok("0b6c1a5e-2f3d-4e7a-9b8c-1d2e3f4a5b6") &&
+                  !hub_prompt_id_ok("0b6c1a5e-2f3d-4e7a-9b8c-1d2e3f4a5b6c0") &&
+                  !hub_prompt_id_ok("0b6c1a5e-2f3d-4e7a-9b8c-1d2e3f4a5b6g") &&
+                  !hub_prompt_id_ok("' OR 1=1 -- ------------------------"),
+              "prompt id: wrong length, non-hex characters and SQL are refused");
+}
+
 int main(void)
 {
     char hex[2 * 3 + 1];
@@ -394,6 +433,7 @@ int main(void)
     test_seal_open();
     test_rotation();
     test_keyring_files();
+    test_prompt_helpers();
     TAP_CHECK(rmdir(tmpdir) == 0, "temp dir cleaned up");
     return tap_done();
 }
