@@ -282,4 +282,14 @@ void gw_meter_read_usage(json_object *usage, hub_usage *u);
 /* Computes cost and latency, and spools the final record. */
 void gw_meter_end(gw_call *c, const hub_price *price, hub_usage *u);
 
+/* ---- gw_mailer.c ---- */
+
+typedef struct gw_mailer gw_mailer;
+
+/* Starts the budget-alert mailer thread when hub.conf sets smtp_url and alert_email_to
+ * (cfg borrowed, outlives it); NULL when it is off or could not start (logged). */
+gw_mailer *gw_mailer_start(const hub_config *cfg);
+/* Stops and joins the thread (a send in progress ends within the relay timeouts). */
+void gw_mailer_stop(gw_mailer *m);
+
 #endif

@@ -140,6 +140,7 @@ int main(int argc, char **argv)
     pthread_t drain_tid;
     bool drain_started = false;
     hub_db *drain_db = NULL;
+    gw_mailer *mailer = NULL;
     int nstarted = 0;
 
     static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
@@ -267,6 +268,7 @@ int main(int argc, char **argv)
     if (pthread_create(&drain_tid, NULL, drain_main, drain_db) != 0)
         goto end;
     drain_started = true;
+    mailer = gw_mailer_start(&g_ctx.cfg);
     for (int i = 0; i < n; i++) {
         if (pthread_create(&tids[i], NULL, worker_main, &workers[i]) != 0) {
             HUB_ERROR("cannot start thread %d", i);
@@ -288,6 +290,7 @@ end:
         pthread_mutex_unlock(&drain_mu);
         pthread_join(drain_tid, NULL);
     }
+    gw_mailer_stop(mailer);
     if (workers != NULL) {
         for (int i = 0; i < g_ctx.cfg.threads; i++) {
             if (workers[i].curl != NULL)

@@ -50,6 +50,7 @@ void hub_config_defaults(hub_config *c)
     snprintf(c->jwt_algs, sizeof(c->jwt_algs), "RS256,ES256");
     c->jwt_cache_seconds = 5;
     c->jwt_jwks_refetch_seconds = 5;
+    snprintf(c->smtp_from, sizeof(c->smtp_from), "hub@localhost");
     c->spool_flush_ms = 100;
     c->prompt_log_max_bytes = 32768;
     c->prompt_retention_days = 30;
@@ -148,6 +149,11 @@ static const kdef KEYS[] = {
     S(jwt_algs),
     I(jwt_cache_seconds, 0, 5),
     I(jwt_jwks_refetch_seconds, 1, 3600),
+    S(smtp_url),
+    S(smtp_from),
+    S(smtp_user),
+    S(smtp_password),
+    S(alert_email_to),
 };
 
 static char *trim(char *s)

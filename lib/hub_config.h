@@ -64,6 +64,12 @@ typedef struct {
     char jwt_algs[64];            /* RS256,ES256 */
     int jwt_cache_seconds;        /* ≤ 5 */
     int jwt_jwks_refetch_seconds; /* an unknown kid refetches the JWKS at most this often */
+    /* budget alerts by e-mail (lib/hub_alert_mail.h): off while smtp_url is empty */
+    char smtp_url[256];  /* smtp://relay[:port] (STARTTLS when offered) or smtps://… */
+    char smtp_from[256]; /* sender address */
+    char smtp_user[128]; /* SMTP AUTH; empty = none */
+    char smtp_password[256];
+    char alert_email_to[1024]; /* comma-separated recipients */
 } hub_config;
 
 /* Fills defaults. */

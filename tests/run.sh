@@ -29,6 +29,9 @@ export HUB_CONF=$HUB_HOME/etc/hub.conf
 export HUB_THREADS=${HUB_THREADS:-16}
 export IDP_PORT
 IDP_PORT=$(free_port)
+export SMTP_PORT SMTP_DIR
+SMTP_PORT=$(free_port)
+SMTP_DIR=$HUB_HOME/mail
 # short upstream time bounds so the timeout tests end quickly; the test IdP for OAuth tokens on
 # the API and for the pages' OIDC sign-in; all three sign-in modes on
 export HUB_EXTRA_CONF="first_byte_timeout_ms = 2000
@@ -42,7 +45,10 @@ jwt_algs = RS256,ES256
 jwt_cache_seconds = 2
 admin_auth = local,oidc,webserver
 role_map = hub-admins=admin,hub-viewers=viewer
-webserver_groups_var = HUB_GROUPS"
+webserver_groups_var = HUB_GROUPS
+smtp_url = smtp://127.0.0.1:$SMTP_PORT
+smtp_from = hub-alerts@example.test
+alert_email_to = finops@example.test, team-lead@example.test"
 export JSON_SUITE=${JSON_SUITE:-$SRC/../shared/data/JSONTestSuite/test_parsing}
 export PYTHONPATH=$SRC/tests/integration
 export PYTHONDONTWRITEBYTECODE=1
@@ -57,6 +63,7 @@ FAIL=0
 cleanup() {
     [ -f "$HUB_HOME/run/mock.pid" ] && kill "$(cat "$HUB_HOME/run/mock.pid")" 2>/dev/null
     [ -f "$HUB_HOME/run/idp.pid" ] && kill "$(cat "$HUB_HOME/run/idp.pid")" 2>/dev/null
+    [ -f "$HUB_HOME/run/smtp.pid" ] && kill "$(cat "$HUB_HOME/run/smtp.pid")" 2>/dev/null
     bash "$SRC/tests/apache/stop.sh" >/dev/null 2>&1
     bash "$SRC/tests/webserver-auth/stop.sh" >/dev/null 2>&1
     bash "$SRC/deploy/quickstart.sh" stop >/dev/null 2>&1
@@ -125,6 +132,10 @@ fi
 mkdir -p "$HUB_HOME/run"
 node "$SRC/tests/node/idp.mjs" --port "$IDP_PORT" --pidfile "$HUB_HOME/run/idp.pid" >"$OUT/idp.log" 2>&1 &
 for _ in $(seq 1 100); do grep -q listening "$OUT/idp.log" 2>/dev/null && break; sleep 0.1; done
+# --- the company's mail relay, for budget alert mail: a small SMTP server on loopback
+python3 "$SRC/tests/smtp_sink.py" --port "$SMTP_PORT" --dir "$SMTP_DIR" \
+    --pidfile "$HUB_HOME/run/smtp.pid" >"$OUT/smtp.log" 2>&1 &
+for _ in $(seq 1 100); do grep -q listening "$OUT/smtp.log" 2>/dev/null && break; sleep 0.1; done
 
 # --- the set-up, exactly as a user runs it
 echo "== quickstart (HUB_HOME=$HUB_HOME, port $HUB_PORT${HUB_CONFIGURE_FLAGS:+, $HUB_CONFIGURE_FLAGS})"
@@ -142,7 +153,7 @@ check "quickstart prints the API URL, the demo key and HUB_CONF" \
 # --- unit tests (test_json and the database-backed test_web2 are run on their own below)
 UNIT_TESTS="test_crypto test_apikey test_core test_config_spool test_xl_anthropic_out
     test_xl_anthropic_in test_xl_anthropic_in_stream test_xl_gemini test_xl_gemini_stream
-    test_xl_aigne test_web"
+    test_xl_aigne test_web test_mail"
 make -C "$HUB_HOME/build/tests" check TESTS= >"$OUT/unit-build.log" 2>&1 ||
     { echo "not ok - unit tests build"; tail -20 "$OUT/unit-build.log"; FAIL=$((FAIL + 1)); }
 for t in $UNIT_TESTS; do
@@ -187,6 +198,7 @@ run_tap hubctl python3 "$SRC/tests/integration/test_hubctl.py"
 run_tap hubctl_routing python3 "$SRC/tests/integration/test_hubctl_routing.py"
 run_tap hubctl_audit python3 "$SRC/tests/integration/test_hubctl_audit.py"
 run_tap limits python3 "$SRC/tests/integration/test_limits.py"
+run_tap alert_mail python3 "$SRC/tests/integration/test_alert_mail.py"
 run_tap analytics python3 "$SRC/tests/integration/test_analytics.py"
 run_tap prompts python3 "$SRC/tests/integration/test_prompts.py"
 run_tap pages_security python3 "$SRC/tests/integration/test_pages_security.py"

@@ -1,0 +1,26 @@
+/*
+ * hub_alert_mail.h — budget alerts by e-mail. The gateway flags a budget crossing 80 % and
+ * 100 % once a month (budget_usage.alert80_at / alert100_at, lib/hub_limits.h); this mails
+ * each flag once to hub.conf alert_email_to through smtp_url, from any gateway process:
+ * a flag is claimed (alert*_mailed_at set where it is NULL) before it is sent and released
+ * again when the relay fails, so several gateways never mail it twice and a relay outage
+ * only delays it. A crossing of 100 % that is mailed before its 80 % covers both.
+ * Only this month's and last month's flags are mailed (turning e-mail on does not send a
+ * year of history).
+ */
+#ifndef HUB_ALERT_MAIL_H
+#define HUB_ALERT_MAIL_H
+
+#include "hub_config.h"
+#include "hub_db.h"
+
+/* True when hub.conf asks for alert mail (smtp_url and alert_email_to set). */
+bool hub_alert_mail_enabled(const hub_config *cfg);
+
+/*
+ * Mails up to max pending alerts. Returns how many were mailed, or -1 when the database
+ * failed, or -2 when the relay failed (err says why; the alert stays pending).
+ */
+int hub_alert_mail_pass(hub_db *db, const hub_config *cfg, int max, char *err, size_t errsz);
+
+#endif
