@@ -12,16 +12,23 @@
 #include "hub_audit.h"
 #include "hub_json.h"
 
+#include <ctype.h>
+#include <limits.h>
 #include <string.h>
 
 #define LIST_DEFAULT 50
 #define LIST_MAX     100000
 
 static const char VERIFY_HELP[] =
-    "usage: hubctl audit verify\n\n"
+    "usage: hubctl audit verify [--anchor ID:HASH]\n\n"
     "Recomputes the hash chain of the audit log. Prints \"audit log intact: N rows\" and\n"
-    "exits 0, or \"audit log broken at row ID: REASON\" and exits 1 when a row was edited,\n"
-    "deleted or reordered (ID is the first row whose hash does not match).\n";
+    "\"head: row ID sha256 HASH\" (the newest row) and exits 0, or \"audit log broken at row\n"
+    "ID: REASON\" and exits 1 when a row was edited, deleted or reordered (ID is the first row\n"
+    "whose hash does not match).\n\n"
+    "The chain alone cannot show that its newest rows were cut off, or that someone with\n"
+    "write access to the database rewrote all of it: keep the head line somewhere else (a\n"
+    "ticket, a chat, a printout) and pass it back later:\n\n"
+    "  --anchor ID:HASH  also require row ID to exist with exactly this hash (64 hex digits)\n";
 
 static const char LIST_HELP[] =
     "usage: hubctl audit list [--limit N] [--actor ACTOR] [--format table|json]\n\n"
@@ -42,20 +49,85 @@ static const char SQL_LIST[] =
 
 #define NCOLS 9
 
+static const char SQL_HEAD[] =
+    "SELECT id, LOWER(HEX(hash)) FROM audit_log ORDER BY id DESC LIMIT 1";
+static const char SQL_ROW_HASH[] = "SELECT LOWER(HEX(hash)) FROM audit_log WHERE id = ?";
+
+/* "ID:HASH" → *id, hash (64 lower-case hex digits + NUL). */
+static bool parse_anchor(const char *s, long long *id, char hash[65])
+{
+    const char *colon = strchr(s, ':');
+    char num[24];
+    long v = 0;
+    if (colon == NULL || colon == s || (size_t)(colon - s) >= sizeof(num) ||
+        strlen(colon + 1) != 64)
+        return false;
+    memcpy(num, s, (size_t)(colon - s));
+    num[colon - s] = '\0';
+    if (!hub_parse_long(num, 1, LONG_MAX, &v))
+        return false;
+    for (int i = 0; i < 64; i++) {
+        char c = (char)tolower((unsigned char)colon[1 + i]);
+        if (!isxdigit((unsigned char)c))
+            return false;
+        hash[i] = c;
+    }
+    hash[64] = '\0';
+    *id = v;
+    return true;
+}
+
+/* After an intact chain: prints the head; checks the anchor row (anchor_id 0 = none). */
+static int show_head_and_anchor(hub_db *db, long long anchor_id, const char *anchor_hash)
+{
+    hub_dbres r = {0};
+    int status = HC_EXIT_FAIL;
+    if (!hub_db_exec(db, SQL_HEAD, NULL, 0, &r, NULL, NULL)) {
+        hc_err("cannot read the audit log: %s", hub_db_error(db));
+        goto end;
+    }
+    if (r.nrows > 0)
+        printf("head: row %s sha256 %s\n", hub_dbres_get(&r, 0, 0), hub_dbres_get(&r, 0, 1));
+    hub_dbres_free(&r);
+    if (anchor_id > 0) {
+        hub_dbp p = DB_INT(anchor_id);
+        if (!hub_db_exec(db, SQL_ROW_HASH, &p, 1, &r, NULL, NULL)) {
+            hc_err("cannot read the audit log: %s", hub_db_error(db));
+            goto end;
+        }
+        const char *got = r.nrows > 0 ? hub_dbres_get(&r, 0, 0) : NULL;
+        if (got == NULL || strcmp(got, anchor_hash) != 0) {
+            printf("audit log does not match the anchor: row %lld %s\n", anchor_id,
+                   got == NULL ? "is gone (rows were cut off or the log was replaced)"
+                               : "has another hash (the log was rewritten)");
+            goto end;
+        }
+        printf("anchor row %lld matches\n", anchor_id);
+    }
+    status = HC_EXIT_OK;
+end:
+    hub_dbres_free(&r);
+    return status;
+}
+
 static int audit_verify(hubctl *h, int argc, char **argv)
 {
     int status = HC_EXIT_FAIL;
     hc_pos pos;
-    long long rows = 0, bad = 0;
-    char msg[512] = "";
-    if (!hc_simple_args(argc, argv, "audit verify", VERIFY_HELP, 0, "", &pos, &status))
+    long long rows = 0, bad = 0, anchor_id = 0;
+    char msg[512] = "", anchor_hash[65] = "";
+    const char *anchor = NULL;
+    const hc_opt opts[] = {{"--anchor", &anchor, NULL}};
+    if (!hc_args(argc, argv, "audit verify", VERIFY_HELP, opts, 1, 0, "", &pos, &status))
         return status;
+    if (anchor != NULL && !parse_anchor(anchor, &anchor_id, anchor_hash))
+        return hc_usage("audit verify", "--anchor wants ID:HASH (a row id, 64 hex digits)");
     hub_db *db = hc_db(h);
     if (db == NULL)
         return HC_EXIT_FAIL;
     if (hub_audit_verify(db, &rows, &bad, msg, sizeof(msg))) {
         printf("audit log intact: %lld rows\n", rows);
-        return HC_EXIT_OK;
+        return show_head_and_anchor(db, anchor != NULL ? anchor_id : 0, anchor_hash);
     }
     if (bad > 0) {
         /* hub_audit_verify's message may itself begin with "row ID: " */

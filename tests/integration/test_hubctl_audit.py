@@ -11,6 +11,7 @@ import json
 import os
 import pwd
 import re
+import secrets
 
 from hubtest import HUB_HOME, MOCK_PORT, check, done, hubctl, sql
 
@@ -77,8 +78,11 @@ def user_row(name):
 
 
 rc, out, err = verify()
-check(rc == 0 and re.fullmatch(r"audit log intact: \d+ rows", out) is not None,
-      "audit verify passes on the chain built by quickstart and fixtures", out + err)
+check(rc == 0 and re.fullmatch(r"audit log intact: \d+ rows\nhead: row \d+ sha256 [0-9a-f]{64}", out)
+      is not None, "audit verify passes on the chain built by quickstart and fixtures", out + err)
+head = sql("SELECT id, LOWER(HEX(hash)) FROM audit_log ORDER BY id DESC LIMIT 1")[0]
+check(out.endswith(f"head: row {head[0]} sha256 {head[1]}"), "verify prints the newest row and its hash",
+      out)
 fixture_rows = rows_after(0)
 check(any(r["action"] == "provider.add" and r["target"] == "mock" for r in fixture_rows)
       and any(r["action"] == "schema.migrate" for r in fixture_rows),
@@ -244,4 +248,33 @@ sql("INSERT INTO audit_log SELECT * FROM audit_victim")
 sql("DROP TABLE audit_victim")
 rc, out, err = verify()
 check(rc == 0, "re-inserting the deleted row makes the chain intact again", out + err)
+
+# --- an anchor kept elsewhere catches what the chain alone cannot: the newest rows cut off
+hubctl("team", "add", f"anchor-{secrets.token_hex(3)}")
+rc, out, err = verify()
+m = re.search(r"head: row (\d+) sha256 ([0-9a-f]{64})", out)
+anchor = f"{m.group(1)}:{m.group(2)}" if m else "0:0"
+rc, out, err = hubctl("audit", "verify", "--anchor", anchor, check_rc=False)
+check(rc == 0 and f"anchor row {m.group(1) if m else 0} matches" in out, "verify --anchor passes on the same log",
+      out + err)
+rc, out, err = hubctl("audit", "verify", "--anchor", anchor.upper(), check_rc=False)
+check(rc == 0, "the anchor's hex digits may be upper case", out + err)
+sql("DROP TABLE IF EXISTS audit_victim")
+sql(f"CREATE TABLE audit_victim AS SELECT * FROM audit_log WHERE id = {m.group(1) if m else 0}")
+sql(f"DELETE FROM audit_log WHERE id = {m.group(1) if m else 0}")
+rc, out, err = verify()
+check(rc == 0, "cutting off the newest row leaves the chain itself intact (why anchors exist)", out)
+rc, out, err = hubctl("audit", "verify", "--anchor", anchor, check_rc=False)
+check(rc == 1 and "is gone" in out, "verify --anchor detects the cut-off row", out + err)
+sql("INSERT INTO audit_log SELECT * FROM audit_victim")
+sql("DROP TABLE audit_victim")
+bad = anchor[:-1] + ("0" if anchor[-1] != "0" else "1")
+rc, out, err = hubctl("audit", "verify", "--anchor", bad, check_rc=False)
+check(rc == 1 and "another hash" in out, "verify --anchor detects a rewritten row", out + err)
+for junk in ("12", "x:" + "0" * 64, "5:" + "0" * 63, "5:" + "g" * 64, "-1:" + "0" * 64):
+    rc, out, err = hubctl("audit", "verify", "--anchor", junk, check_rc=False)
+    check(rc == 2 and "--anchor wants ID:HASH" in err, f"a malformed anchor ({junk[:8]}…) is a usage error",
+          out + err)
+rc, out, err = verify()
+check(rc == 0, "the chain is intact at the end", out + err)
 done()
