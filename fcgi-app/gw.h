@@ -73,7 +73,7 @@ typedef struct {
     hub_buf upstream; /* upstream answer (non-streaming) or SSE carry-over */
 } gw_worker;
 
-typedef enum { GW_FMT_OPENAI, GW_FMT_ANTHROPIC, GW_FMT_AIGNE } gw_format;
+typedef enum { GW_FMT_OPENAI, GW_FMT_ANTHROPIC, GW_FMT_AIGNE, GW_FMT_AIGNE_FW } gw_format;
 
 typedef struct {
     gw_worker *w;
@@ -233,6 +233,8 @@ void gw_handle(gw_call *c);
 /* POST /v1/messages (Anthropic clients) and /api/v2/… (AIGNE clients). */
 void gw_handle_anthropic(gw_call *c);
 void gw_handle_aigne(gw_call *c, const char *route);
+/* GET /__blocklet__.js?type=json: where AIGNE framework clients find /api/v2 (no auth). */
+void gw_handle_blocklet(gw_call *c);
 /* Shared by the handlers: parse the body as strict JSON (400 on failure). */
 bool gw_parse_json_body(gw_call *c, json_object **out);
 /* Checks an OpenAI-shaped request for ep; answers 400 and returns false when invalid.
@@ -281,6 +283,12 @@ void gw_meter_begin(gw_call *c, const hub_target *t, const hub_credential *cr, i
 void gw_meter_read_usage(json_object *usage, hub_usage *u);
 /* Computes cost and latency, and spools the final record. */
 void gw_meter_end(gw_call *c, const hub_price *price, hub_usage *u);
+
+/* ---- gw_relay.c ---- */
+
+/* The hub_xlate client format of a call: "openai", "anthropic", "aigne", "aigne-fw" or
+ * "aigne-fw-json" (the OpenAI request req asks for a JSON answer; req may be NULL). */
+const char *gw_format_name(gw_format f, json_object *req);
 
 /* ---- gw_mailer.c ---- */
 

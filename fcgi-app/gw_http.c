@@ -108,7 +108,7 @@ void gw_respond_error_h(gw_call *c, hub_err e, int status_override, const char *
         /* Anthropic and AIGNE clients get their own error shape */
         hub_buf b;
         hub_buf_init(&b, sizeof(body) - 1);
-        hub_xl_in_error(c->format == GW_FMT_ANTHROPIC ? "anthropic" : "aigne", status,
+        hub_xl_in_error(gw_format_name(c->format, NULL), status,
                         message ? message : hub_http_reason(status), hub_error_type(e), &b);
         if (b.len > 0)
             memcpy(body, b.data, b.len + 1);

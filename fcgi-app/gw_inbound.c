@@ -4,6 +4,8 @@
  * and metering:
  *   POST /v1/messages                 Anthropic Messages (the official @anthropic-ai/sdk)
  *   POST /api/v2/chat/completions     AIGNE Hub v2 chat (camelCase body, delta/usage stream)
+ *   POST /api/v2/chat                 AIGNE framework chat (@aigne/aigne-hub: {input, options})
+ *   GET  /__blocklet__.js?type=json   where AIGNE framework clients find the hub's routes
  *   POST /api/v2/embeddings           AIGNE Hub v2 embeddings
  *   POST /api/v2/image/generations    AIGNE Hub v2 images
  *   GET  /api/v2/status               AIGNE Hub v2 status
@@ -114,12 +116,38 @@ static void aigne_status(gw_call *c)
     hub_buf_free(&b);
 }
 
+/*
+ * GET /__blocklet__.js?type=json: AIGNE framework clients (@aigne/aigne-hub) first ask the
+ * server where the AIGNE Hub component is mounted (its well-known component DID), then call
+ * <origin><mountPoint>/api/v2/chat. The hub answers "/" (its /api/v2 routes are at the
+ * root). Public: it names no secret; other types than json are not served.
+ */
+void gw_handle_blocklet(gw_call *c)
+{
+    static const char BODY[] = "{\"componentMountPoints\":[{\"did\":"
+                               "\"z8ia3xzq2tMq8CRHfaXj1BTYJyYnEcHbqP8cJ\",\"name\":\"ai-kit\","
+                               "\"title\":\"AIGNE Hub (served by hub)\",\"mountPoint\":\"/\"}]}";
+    const char *qs = gw_param(c, "QUERY_STRING");
+    if (strcmp(c->method, "GET") != 0 && strcmp(c->method, "HEAD") != 0) {
+        gw_respond_error(c, HUB_EMETHOD, 0, "Use GET.", NULL, NULL);
+        return;
+    }
+    if (qs == NULL || strstr(qs, "type=json") == NULL) {
+        gw_respond_error(c, HUB_ENOTFOUND, 0, "Only /__blocklet__.js?type=json is served.", NULL,
+                         "not_found");
+        return;
+    }
+    gw_respond(c, 200, "application/json", NULL, BODY, sizeof(BODY) - 1);
+}
+
 void gw_handle_aigne(gw_call *c, const char *route)
 {
     if (strcmp(route, "status") == 0) {
         aigne_status(c);
     } else if (strcmp(route, "chat/completions") == 0) {
         translated_chat(c, "aigne", "/api/v2/chat/completions");
+    } else if (strcmp(route, "chat") == 0) {
+        translated_chat(c, "aigne-fw", "/api/v2/chat");
     } else if (strcmp(route, "embeddings") == 0) {
         aigne_openai_shaped(c, GW_EP_EMBED, "/api/v2/embeddings");
     } else {

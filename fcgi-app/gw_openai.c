@@ -299,7 +299,7 @@ static bool web_server_error(gw_call *c)
     return true;
 }
 
-typedef enum { R_OPENAI, R_MODELS, R_ANTHROPIC, R_AIGNE, R_AIGNE_STATUS } route_kind;
+typedef enum { R_OPENAI, R_MODELS, R_ANTHROPIC, R_AIGNE, R_AIGNE_STATUS, R_AIGNE_FW } route_kind;
 
 static const struct {
     const char *path;
@@ -312,6 +312,7 @@ static const struct {
     {"/v1/models", R_MODELS, 0},
     {"/v1/messages", R_ANTHROPIC, 0},
     {"/api/v2/chat/completions", R_AIGNE, 0},
+    {"/api/v2/chat", R_AIGNE_FW, 0},
     {"/api/v2/embeddings", R_AIGNE, 0},
     {"/api/v2/image/generations", R_AIGNE, 0},
     {"/api/v2/status", R_AIGNE_STATUS, 0},
@@ -323,6 +324,10 @@ void gw_handle(gw_call *c)
     const char *m = c->method;
     if (web_server_error(c))
         return;
+    if (strcmp(c->path, "/__blocklet__.js") == 0) {
+        gw_handle_blocklet(c); /* AIGNE clients look for the hub's mount point here */
+        return;
+    }
     if (strcmp(c->path, "/healthz") == 0 || strcmp(c->path, "/v1/healthz") == 0) {
         if (strcmp(m, "GET") != 0 && strcmp(m, "HEAD") != 0)
             gw_respond_error(c, HUB_EMETHOD, 0, "Use GET.", NULL, NULL);
@@ -342,6 +347,7 @@ void gw_handle(gw_call *c)
     route_kind k = ROUTES[ri].kind;
     c->format = k == R_ANTHROPIC                      ? GW_FMT_ANTHROPIC
                 : k == R_AIGNE || k == R_AIGNE_STATUS ? GW_FMT_AIGNE
+                : k == R_AIGNE_FW                     ? GW_FMT_AIGNE_FW
                                                       : GW_FMT_OPENAI;
     bool get = k == R_MODELS || k == R_AIGNE_STATUS;
     if (strcmp(m, get ? "GET" : "POST") != 0) {

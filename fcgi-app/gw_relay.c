@@ -37,9 +37,16 @@ struct gw_relay {
     char id[64];
 };
 
-static const char *format_name(gw_format f)
+const char *gw_format_name(gw_format f, json_object *req)
 {
-    return f == GW_FMT_ANTHROPIC ? "anthropic" : f == GW_FMT_AIGNE ? "aigne" : "openai";
+    json_object *rf = NULL, *type = NULL;
+    bool json = req != NULL && json_object_object_get_ex(req, "response_format", &rf) &&
+                json_object_object_get_ex(rf, "type", &type) &&
+                strcmp(json_object_get_string(type), "text") != 0;
+    return f == GW_FMT_ANTHROPIC  ? "anthropic"
+           : f == GW_FMT_AIGNE    ? "aigne"
+           : f == GW_FMT_AIGNE_FW ? (json ? "aigne-fw-json" : "aigne-fw")
+                                  : "openai";
 }
 
 gw_relay *gw_relay_new(gw_attempt *a)
@@ -59,7 +66,8 @@ gw_relay *gw_relay_new(gw_attempt *a)
     if (!oai_up)
         r->up = hub_xl_stream_new(a->t->provider->type, r->id, a->job->model);
     if (c->format != GW_FMT_OPENAI)
-        r->down = hub_xl_in_stream_new(format_name(c->format), r->id, a->job->model);
+        r->down =
+            hub_xl_in_stream_new(gw_format_name(c->format, a->job->req), r->id, a->job->model);
     if ((!oai_up && r->up == NULL) || (c->format != GW_FMT_OPENAI && r->down == NULL)) {
         gw_relay_free(r);
         return NULL;
@@ -434,7 +442,8 @@ bool gw_relay_answer(gw_attempt *a, const char *body, size_t len)
     } else {
         json_object *send = oai;
         if (c->format != GW_FMT_OPENAI) {
-            if (hub_xl_in_response(format_name(c->format), oai, &out, err, sizeof(err)) != HUB_OK)
+            if (hub_xl_in_response(gw_format_name(c->format, a->job->req), oai, &out, err,
+                                   sizeof(err)) != HUB_OK)
                 goto end;
             send = out;
         }

@@ -21,9 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define AIGNE_DEFAULT_MODEL  "gpt-3.5-turbo" /* AIGNE Hub's default for this route */
-#define AIGNE_MAX_TOOL_CALLS 64
-#define AIGNE_MAX_CALL_BYTES (4u << 20) /* per tool call field, against a runaway stream */
+#define AIGNE_DEFAULT_MODEL "gpt-3.5-turbo" /* AIGNE Hub's default for this route */
 
 /* Where validation errors go (the caller's buffers). */
 typedef struct {
@@ -492,8 +490,7 @@ void hub_xl_in_aigne_error(int status, const char *message, const char *type, hu
 /* ---- streaming ---- */
 
 struct hub_xl_aigne_in_stream {
-    hub_buf calls[AIGNE_MAX_TOOL_CALLS][3]; /* id, name, arguments of the calls being built */
-    size_t ncalls;
+    hub_xl_calls calls; /* the calls being built */
     bool calls_sent;
 };
 
@@ -502,17 +499,15 @@ hub_xl_aigne_in_stream *hub_xl_in_aigne_stream_new(const char *id, const char *m
     (void)id; /* AIGNE's events carry neither */
     (void)model;
     hub_xl_aigne_in_stream *st = calloc(1, sizeof(*st));
-    for (size_t k = 0; st != NULL && k < AIGNE_MAX_TOOL_CALLS; k++)
-        for (size_t q = 0; q < 3; q++)
-            hub_buf_init(&st->calls[k][q], AIGNE_MAX_CALL_BYTES);
+    if (st != NULL)
+        hub_xl_calls_init(&st->calls);
     return st;
 }
 
 void hub_xl_in_aigne_stream_free(hub_xl_aigne_in_stream *st)
 {
-    for (size_t k = 0; st != NULL && k < st->ncalls; k++)
-        for (size_t q = 0; q < 3; q++)
-            hub_buf_free(&st->calls[k][q]);
+    if (st != NULL)
+        hub_xl_calls_free(&st->calls);
     free(st);
 }
 
@@ -526,36 +521,18 @@ static json_object *delta_event(const char *text, json_object *calls)
     return obj("delta", d, NULL, NULL);
 }
 
-/* Adds one OpenAI tool_calls fragment to the call at its index. */
-static hub_err add_fragment(hub_xl_aigne_in_stream *st, json_object *frag)
-{
-    json_object *ix = hub_xl_get(frag, "index", json_type_int), *fn = member(frag, "function");
-    long long k = ix != NULL ? (long long)json_object_get_int64(ix) : (long long)st->ncalls;
-    const char *id = hub_xl_str(frag, "id"), *name = hub_xl_str(fn, "name");
-    const char *args = hub_xl_str(fn, "arguments");
-    if (k < 0 || k >= AIGNE_MAX_TOOL_CALLS)
-        return HUB_EUPSTREAM;
-    st->ncalls = (size_t)k >= st->ncalls ? (size_t)k + 1 : st->ncalls;
-    hub_buf *f = st->calls[k];
-    bool ok = (id == NULL || f[0].len > 0 || hub_buf_puts(&f[0], id)) &&
-              (name == NULL || hub_buf_puts(&f[1], name)) &&
-              (args == NULL || hub_buf_puts(&f[2], args));
-    return ok ? HUB_OK : HUB_EUPSTREAM;
-}
-
 /* Sends the assembled tool calls once, whole: AIGNE clients append every entry they get. */
 static hub_err flush_calls(hub_xl_aigne_in_stream *st, hub_buf *out)
 {
-    if (st->calls_sent || st->ncalls == 0)
+    if (st->calls_sent || st->calls.n == 0)
         return HUB_OK;
     st->calls_sent = true;
     json_object *arr = json_object_new_array();
-    for (size_t k = 0; k < st->ncalls; k++) {
-        hub_buf *f = st->calls[k];
+    for (size_t k = 0; k < st->calls.n; k++) {
+        hub_buf *f = st->calls.f[k];
         char fallback[32];
-        snprintf(fallback, sizeof(fallback), "call_%zu", k);
         json_object_array_add(arr,
-                              tool_call_obj(f[0].len ? f[0].data : fallback,
+                              tool_call_obj(hub_xl_calls_id(&st->calls, k, fallback),
                                             f[1].len ? f[1].data : "", f[2].len ? f[2].data : ""));
     }
     return put_json("data: ", delta_event(NULL, arr), "\n\n", out);
@@ -572,7 +549,7 @@ hub_err hub_xl_in_aigne_stream_chunk(hub_xl_aigne_in_stream *st, json_object *ch
         if (pieces[k] != NULL && pieces[k][0] != '\0')
             rc = put_json("data: ", delta_event(pieces[k], json_object_new_array()), "\n\n", out);
     for (size_t j = 0; j < n && rc == HUB_OK && !st->calls_sent; j++)
-        rc = add_fragment(st, json_object_array_get_idx(frags, j));
+        rc = hub_xl_calls_add(&st->calls, json_object_array_get_idx(frags, j));
     if (rc == HUB_OK && hub_xl_str(choice, "finish_reason") != NULL)
         rc = flush_calls(st, out);
     return rc;

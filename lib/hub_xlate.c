@@ -9,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-enum { F_ANTHROPIC = 1, F_GEMINI, F_AIGNE };
+enum { F_ANTHROPIC = 1, F_GEMINI, F_AIGNE, F_AIGNE_FW, F_AIGNE_FW_JSON };
 
 static int kind_of(const char *s)
 {
@@ -21,6 +21,10 @@ static int kind_of(const char *s)
         return F_GEMINI;
     if (strcmp(s, "aigne") == 0)
         return F_AIGNE;
+    if (strcmp(s, "aigne-fw") == 0)
+        return F_AIGNE_FW;
+    if (strcmp(s, "aigne-fw-json") == 0) /* answers parsed into "json" */
+        return F_AIGNE_FW_JSON;
     return 0;
 }
 
@@ -122,6 +126,47 @@ void hub_xl_error_message(json_object *answer, char *msg, size_t msgsz, char *co
         snprintf(msg, msgsz, "%s", m);
     if (c != NULL)
         snprintf(code, codesz, "%s", c);
+}
+
+void hub_xl_calls_init(hub_xl_calls *c)
+{
+    c->n = 0;
+    for (size_t k = 0; k < HUB_XL_MAX_CALLS; k++)
+        for (size_t q = 0; q < 3; q++)
+            hub_buf_init(&c->f[k][q], HUB_XL_CALL_BYTES);
+}
+
+void hub_xl_calls_free(hub_xl_calls *c)
+{
+    for (size_t k = 0; k < c->n; k++)
+        for (size_t q = 0; q < 3; q++)
+            hub_buf_free(&c->f[k][q]);
+    c->n = 0;
+}
+
+hub_err hub_xl_calls_add(hub_xl_calls *c, json_object *frag)
+{
+    json_object *ix = hub_xl_get(frag, "index", json_type_int);
+    json_object *fn = hub_xl_get(frag, "function", json_type_object);
+    long long k = ix != NULL ? (long long)json_object_get_int64(ix) : (long long)c->n;
+    const char *id = hub_xl_str(frag, "id"), *name = hub_xl_str(fn, "name");
+    const char *args = hub_xl_str(fn, "arguments");
+    if (k < 0 || k >= HUB_XL_MAX_CALLS)
+        return HUB_EUPSTREAM;
+    c->n = (size_t)k >= c->n ? (size_t)k + 1 : c->n;
+    hub_buf *f = c->f[k];
+    bool ok = (id == NULL || f[0].len > 0 || hub_buf_puts(&f[0], id)) &&
+              (name == NULL || hub_buf_puts(&f[1], name)) &&
+              (args == NULL || hub_buf_puts(&f[2], args));
+    return ok ? HUB_OK : HUB_EUPSTREAM;
+}
+
+const char *hub_xl_calls_id(const hub_xl_calls *c, size_t k, char fallback[32])
+{
+    if (c->f[k][0].len > 0)
+        return c->f[k][0].data;
+    snprintf(fallback, 32, "call_%zu", k);
+    return fallback;
 }
 
 /* ---- outbound dispatch ---- */
@@ -227,6 +272,9 @@ hub_err hub_xl_in_request(const char *format, json_object *in, json_object **out
         return hub_xl_in_anthropic_request(in, out, stream, param, err, errsz);
     case F_AIGNE:
         return hub_xl_in_aigne_request(in, out, stream, param, err, errsz);
+    case F_AIGNE_FW:
+    case F_AIGNE_FW_JSON:
+        return hub_xl_in_aigne_fw_request(in, out, stream, param, err, errsz);
     default:
         return unsupported("Client format", format, err, errsz);
     }
@@ -240,6 +288,10 @@ hub_err hub_xl_in_response(const char *format, json_object *oai, json_object **o
         return hub_xl_in_anthropic_response(oai, out, err, errsz);
     case F_AIGNE:
         return hub_xl_in_aigne_response(oai, out, err, errsz);
+    case F_AIGNE_FW:
+    case F_AIGNE_FW_JSON:
+        return hub_xl_in_aigne_fw_response(oai, kind_of(format) == F_AIGNE_FW_JSON, out, err,
+                                           errsz);
     default:
         return unsupported("Client format", format, err, errsz);
     }
@@ -248,8 +300,11 @@ hub_err hub_xl_in_response(const char *format, json_object *oai, json_object **o
 void hub_xl_in_error(const char *format, int status, const char *message, const char *type,
                      hub_buf *out)
 {
-    if (kind_of(format) == F_ANTHROPIC)
+    int k = kind_of(format);
+    if (k == F_ANTHROPIC)
         hub_xl_in_anthropic_error(status, message, type, out);
+    else if (k == F_AIGNE_FW || k == F_AIGNE_FW_JSON)
+        hub_xl_in_aigne_fw_error(status, message, type, out);
     else
         hub_xl_in_aigne_error(status, message, type, out);
 }
@@ -259,18 +314,30 @@ struct hub_xl_in_stream {
     void *impl; /* owned */
 };
 
+static void in_stream_impl_free(int kind, void *impl)
+{
+    if (kind == F_ANTHROPIC)
+        hub_xl_in_anthropic_stream_free(impl);
+    else if (kind == F_AIGNE_FW)
+        hub_xl_in_aigne_fw_stream_free(impl);
+    else if (kind == F_AIGNE)
+        hub_xl_in_aigne_stream_free(impl);
+}
+
 hub_xl_in_stream *hub_xl_in_stream_new(const char *format, const char *id, const char *model)
 {
     int k = kind_of(format);
-    void *impl = k == F_ANTHROPIC ? (void *)hub_xl_in_anthropic_stream_new(id, model)
-                 : k == F_AIGNE   ? (void *)hub_xl_in_aigne_stream_new(id, model)
-                                  : NULL;
+    if (k == F_AIGNE_FW_JSON)
+        k = F_AIGNE_FW;
+    void *impl =
+        k == F_ANTHROPIC ? (void *)hub_xl_in_anthropic_stream_new(id, model)
+        : k == F_AIGNE   ? (void *)hub_xl_in_aigne_stream_new(id, model)
+        : k == F_AIGNE_FW
+            ? (void *)hub_xl_in_aigne_fw_stream_new(model, kind_of(format) == F_AIGNE_FW_JSON)
+            : NULL;
     hub_xl_in_stream *st = impl ? calloc(1, sizeof(*st)) : NULL;
     if (st == NULL) {
-        if (k == F_ANTHROPIC)
-            hub_xl_in_anthropic_stream_free(impl);
-        else if (k == F_AIGNE)
-            hub_xl_in_aigne_stream_free(impl);
+        in_stream_impl_free(k, impl);
         return NULL;
     }
     st->kind = k;
@@ -282,10 +349,7 @@ void hub_xl_in_stream_free(hub_xl_in_stream *st)
 {
     if (st == NULL)
         return;
-    if (st->kind == F_ANTHROPIC)
-        hub_xl_in_anthropic_stream_free(st->impl);
-    else
-        hub_xl_in_aigne_stream_free(st->impl);
+    in_stream_impl_free(st->kind, st->impl);
     free(st);
 }
 
@@ -293,6 +357,8 @@ hub_err hub_xl_in_stream_chunk(hub_xl_in_stream *st, json_object *chunk, hub_buf
 {
     if (st->kind == F_ANTHROPIC)
         return hub_xl_in_anthropic_stream_chunk(st->impl, chunk, out);
+    if (st->kind == F_AIGNE_FW)
+        return hub_xl_in_aigne_fw_stream_chunk(st->impl, chunk, out);
     return hub_xl_in_aigne_stream_chunk(st->impl, chunk, out);
 }
 
@@ -300,6 +366,8 @@ hub_err hub_xl_in_stream_finish(hub_xl_in_stream *st, const hub_xl_usage *u, hub
 {
     if (st->kind == F_ANTHROPIC)
         return hub_xl_in_anthropic_stream_finish(st->impl, u, out);
+    if (st->kind == F_AIGNE_FW)
+        return hub_xl_in_aigne_fw_stream_finish(st->impl, u, out);
     return hub_xl_in_aigne_stream_finish(st->impl, u, out);
 }
 
@@ -307,6 +375,8 @@ void hub_xl_in_stream_error(hub_xl_in_stream *st, const char *message, hub_buf *
 {
     if (st->kind == F_ANTHROPIC)
         hub_xl_in_anthropic_stream_error(st->impl, message, out);
+    else if (st->kind == F_AIGNE_FW)
+        hub_xl_in_aigne_fw_stream_error(st->impl, message, out);
     else
         hub_xl_in_aigne_stream_error(st->impl, message, out);
 }

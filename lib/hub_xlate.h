@@ -7,7 +7,9 @@
  *   provider types: "anthropic" (Messages API), "gemini" (generateContent).
  * Inbound (a client calling the hub in another format): client request → OpenAI request,
  * OpenAI answer/chunks → client answer/stream.
- *   client formats: "anthropic" (POST /v1/messages), "aigne" (POST /api/v2/chat/completions).
+ *   client formats: "anthropic" (POST /v1/messages), "aigne" (POST /api/v2/chat/completions),
+ *   "aigne-fw" (AIGNE framework clients, POST /api/v2/chat; "aigne-fw-json" when the request
+ *   asked for a JSON answer: the answer is then returned parsed).
  *
  * All functions are pure (no I/O) and thread-safe; stream translators keep their state in an
  * object owned by the caller. json-c ownership: inputs are borrowed (never modified unless

@@ -120,7 +120,7 @@ if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
     (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm) >"$OUT/apt-node.log" 2>&1
 fi
 need_npm=0
-for m in openai @anthropic-ai/sdk oauth2-mock-server playwright-core; do
+for m in openai @anthropic-ai/sdk @aigne/aigne-hub oauth2-mock-server playwright-core; do
     [ -d "$SRC/tests/node/node_modules/$m" ] || need_npm=1
 done
 if [ "$need_npm" = 1 ]; then
@@ -153,7 +153,7 @@ check "quickstart prints the API URL, the demo key and HUB_CONF" \
 # --- unit tests (test_json and the database-backed test_web2 are run on their own below)
 UNIT_TESTS="test_crypto test_apikey test_core test_config_spool test_xl_anthropic_out
     test_xl_anthropic_in test_xl_anthropic_in_stream test_xl_gemini test_xl_gemini_stream
-    test_xl_aigne test_web test_mail"
+    test_xl_aigne test_xl_aigne_fw test_web test_mail"
 make -C "$HUB_HOME/build/tests" check TESTS= >"$OUT/unit-build.log" 2>&1 ||
     { echo "not ok - unit tests build"; tail -20 "$OUT/unit-build.log"; FAIL=$((FAIL + 1)); }
 for t in $UNIT_TESTS; do
@@ -190,6 +190,7 @@ run_tap api python3 "$SRC/tests/integration/test_api.py"
 run_tap providers python3 "$SRC/tests/integration/test_providers.py"
 run_tap inbound python3 "$SRC/tests/integration/test_inbound.py"
 run_tap anthropic_sdk node "$SRC/tests/node/anthropic_sdk.test.mjs"
+run_tap aigne_client node "$SRC/tests/node/aigne_fw.test.mjs"
 run_tap oidc node "$SRC/tests/node/oidc.test.mjs"
 run_tap openai_sdk node "$SRC/tests/node/openai_sdk.test.mjs"
 run_tap jsonsuite python3 "$SRC/tests/integration/test_jsonsuite.py"

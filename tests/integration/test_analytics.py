@@ -311,7 +311,14 @@ check(st == 200 and len(cards) == 10 and int(cards[0].replace(",", "")) == tot[0
 check("<svg" in text and "Estimated cost per day" in text and "<title>" in text and "Top spenders" in text,
       "overview: server-drawn SVG charts with titles and legend")
 check("<script" not in text.lower(), "overview: no JavaScript")
-prev = truth(None, P30[0] - 30 * DAY, min(P30[0], P30[0] - 30 * DAY + (NOW // 3600 + 1) * 3600 - P30[0]))
+# the previous period runs as far as this one has come (to the end of the current hour): read
+# the page again when an hour began while it was drawn
+hour_end = (int(time.time()) // 3600 + 1) * 3600
+st, _, text = page(admin, period="30d")
+if (int(time.time()) // 3600 + 1) * 3600 != hour_end:
+    hour_end = (int(time.time()) // 3600 + 1) * 3600
+    st, _, text = page(admin, period="30d")
+prev = truth(None, P30[0] - 30 * DAY, min(P30[0], P30[0] - 30 * DAY + hour_end - P30[0]))
 m = re.search(r"requests \(attempts sent upstream\)</span><span class=\"muted\">previous: ([0-9,]+)", text)
 check(m is not None and int(m.group(1).replace(",", "")) == prev.get("all usage", (0,))[0],
       "overview: the previous period's requests equal the ledger", m.group(1) if m else text[:200])
@@ -321,9 +328,13 @@ for per, days in (("today", 1), ("7d", 7)):
     l_end = dt.datetime.fromtimestamp(NOW, ny).date() + dt.timedelta(days=1)
     t0 = int(dt.datetime.combine(l_end - dt.timedelta(days=days), dt.time(), ny).timestamp())
     t1 = int(dt.datetime.combine(l_end, dt.time(), ny).timestamp())
-    el = (NOW // 3600 + 1) * 3600 - t0
     p0 = int(dt.datetime.combine(l_end - dt.timedelta(days=2 * days), dt.time(), ny).timestamp())
+    hour_end = (int(time.time()) // 3600 + 1) * 3600
     st, _, text = page(admin, period=per, tz="America/New_York")
+    if (int(time.time()) // 3600 + 1) * 3600 != hour_end:  # an hour began meanwhile: again
+        hour_end = (int(time.time()) // 3600 + 1) * 3600
+        st, _, text = page(admin, period=per, tz="America/New_York")
+    el = hour_end - t0
     cards = [c.replace(",", "") for c in re.findall(r'<span class="card-num">([^<]*)</span>', text)]
     m = re.search(r"requests \(attempts sent upstream\)</span><span class=\"muted\">previous: ([0-9,]+)", text)
     want_c = truth(None, t0, t1).get("all usage", (0,))[0]

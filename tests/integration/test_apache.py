@@ -134,6 +134,9 @@ def api_checks(port, name):
           f"{s} {str(b)[:100]}")
     s, h, b = jrequest("GET", "/api/v2/status", key=KEY, port=port)
     check(s == 200, f"{name}: /api/v2 routed to the gateway", f"{s} {b}")
+    s, h, b = jrequest("GET", "/__blocklet__.js?type=json", port=port)
+    check(s == 200 and isinstance(b, dict) and b.get("componentMountPoints"),
+          f"{name}: AIGNE clients find the hub's mount point (/__blocklet__.js)", f"{s} {str(b)[:100]}")
 
 
 def parallel_streams(port, name, n=3, all_at_once=True):

@@ -71,4 +71,29 @@ static inline bool streq(const char *a, const char *b)
     return a != NULL && b != NULL && strcmp(a, b) == 0;
 }
 
+/* Canonical compact text of a JSON document (so expectations need not match spacing); new. */
+static inline char *canon(const char *text)
+{
+    json_object *o = json_tokener_parse(text);
+    char *s = o ? strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+                                                               JSON_C_TO_STRING_NOSLASHESCAPE))
+                : NULL;
+    json_object_put(o);
+    return s;
+}
+
+/* o equals the JSON text expected (canonically); prints both when not. */
+static inline bool same_json(json_object *o, const char *expected)
+{
+    char *want = canon(expected);
+    const char *got = o ? json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+                                                                JSON_C_TO_STRING_NOSLASHESCAPE)
+                        : "(null)";
+    bool ok = want != NULL && strcmp(got, want) == 0;
+    if (!ok)
+        printf("# got:  %s\n# want: %s\n", got, want ? want : "(invalid expectation)");
+    free(want);
+    return ok;
+}
+
 #endif

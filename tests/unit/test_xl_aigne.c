@@ -6,34 +6,11 @@
  */
 #include "hub_xlate.h"
 #include "tap.h"
+#include "test_util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* Canonical compact text of a JSON document (so expectations need not match spacing). */
-static char *canon(const char *text)
-{
-    json_object *o = json_tokener_parse(text);
-    char *s = o ? strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-                                                               JSON_C_TO_STRING_NOSLASHESCAPE))
-                : NULL;
-    json_object_put(o);
-    return s;
-}
-
-static bool same_json(json_object *o, const char *expected)
-{
-    char *want = canon(expected);
-    const char *got = o ? json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-                                                                JSON_C_TO_STRING_NOSLASHESCAPE)
-                        : "(null)";
-    bool ok = want != NULL && strcmp(got, want) == 0;
-    if (!ok)
-        printf("# got:  %s\n# want: %s\n", got, want ? want : "(invalid expectation)");
-    free(want);
-    return ok;
-}
 
 /* Translates an AIGNE request; *out is new (or NULL). */
 static hub_err xl_req(const char *in_text, json_object **out, bool *stream, const char **param,
