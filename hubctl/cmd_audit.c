@@ -117,7 +117,7 @@ static int audit_verify(hubctl *h, int argc, char **argv)
     long long rows = 0, bad = 0, anchor_id = 0;
     char msg[512] = "", anchor_hash[65] = "";
     const char *anchor = NULL;
-    const hc_opt opts[] = {{"--anchor", &anchor, NULL}};
+    const hc_opt opts[] = {{"anchor", &anchor, NULL}};
     if (!hc_args(argc, argv, "audit verify", VERIFY_HELP, opts, 1, 0, "", &pos, &status))
         return status;
     if (anchor != NULL && !parse_anchor(anchor, &anchor_id, anchor_hash))
