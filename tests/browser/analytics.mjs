@@ -9,32 +9,31 @@
 // team's row shows its 5 calls), sorting by a column, the drill-down team → its users → one
 // user's calls, the call log with a filter, the chargeback, the CSV export (equal to the
 // page); then as the member: only their own 3 calls, no trace of the other user on any view,
-// another user's id refused. Every page is screenshotted by pages.test.mjs's visit().
+// another user's id refused. Every page is screenshotted by visit() (lib.mjs).
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
+import { BASE, CONF, HOME, HUB, check, esc, note, open, secrets, sleep, sql, submit, tag, visit, wire } from './lib.mjs';
 
-// h: { browser, wire, open, visit, submit, check, note, sql, esc, sleep, BASE, HUB, HOME, CONF,
-//      names, memberPw, adminPage, mockModel, secrets }
+// h: what pages.test.mjs's earlier scenarios made: { browser, names, memberPw, adminPage, mockModel }
 export async function analyticsPages(h) {
-  const { check, note, sql, esc, open, submit, BASE, HUB } = h;
   const page = h.adminPage;
   const hubctl = (...args) =>
-    execFileSync(join(h.HOME, 'bin', 'hubctl'), ['--config', h.CONF, ...args], { encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] }).trim();
-  const team = `br-team-${h.tag}`;
-  const other = `br-noah-${h.tag}`;
-  const app = `br-analytics-${h.tag}`;
+    execFileSync(join(HOME, 'bin', 'hubctl'), ['--config', CONF, ...args], { encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] }).trim();
+  const team = `br-team-${tag}`;
+  const other = `br-noah-${tag}`;
+  const app = `br-analytics-${tag}`;
   hubctl('team', 'add', team);
   hubctl('user', 'add', other, '--team', team);
-  const memberKey = hubctl('key', 'create', '--name', `br-ak-mia-${h.tag}`, '--user', h.names.member, '--team', team,
+  const memberKey = hubctl('key', 'create', '--name', `br-ak-mia-${tag}`, '--user', h.names.member, '--team', team,
     '--app', app, '--models', h.mockModel);
-  const otherKey = hubctl('key', 'create', '--name', `br-ak-noah-${h.tag}`, '--user', other, '--team', team,
+  const otherKey = hubctl('key', 'create', '--name', `br-ak-noah-${tag}`, '--user', other, '--team', team,
     '--app', `${app}-noah`, '--models', h.mockModel);
-  h.secrets.set('analytics member key', memberKey);
-  h.secrets.set('analytics other key', otherKey);
+  secrets.set('analytics member key', memberKey);
+  secrets.set('analytics other key', otherKey);
   // a price for the route's upstream model, so the calls have a cost (the gateway reads prices
   // with its routing snapshot, at most catalog_refresh_ms = 1 s old)
   hubctl('price', 'set', `${h.names.provider}/gpt-4o-mini`, '--input', '2.50', '--output', '10.00');
-  await h.sleep(1500);
+  await sleep(1500);
 
   // traffic: 3 calls by the member, 2 by the other user
   let okCalls = 0;
@@ -60,7 +59,7 @@ export async function analyticsPages(h) {
   while (Date.now() - t0 < 20000) {
     rolled = sql(`SELECT COUNT(*) FROM usage_log WHERE team_id = ${Number(ids.team)} AND rolled = 1`);
     if (rolled === '5') break;
-    await h.sleep(200);
+    await sleep(200);
   }
   check(rolled === '5', 'analytics: the 5 calls are in the ledger and rolled up within 20 s', `${rolled} rolled after ${Date.now() - t0} ms`);
   note(`analytics: calls rolled up ${Date.now() - t0} ms after the last answer`);
@@ -71,7 +70,7 @@ export async function analyticsPages(h) {
   check(cards >= 10, 'analytics overview: the totals cards (requests, tokens, images, cost, errors, p50/p95 latency and TTFB)', `${cards} cards`);
   const cardText = await page.locator('section.cards').innerText();
   check(/previous/.test(cardText) && /p95/.test(cardText) && /first byte/.test(cardText), 'analytics overview: each total is compared with the previous period', cardText.slice(0, 200));
-  await chartsOk(h, page, 'overview today', team);
+  await chartsOk(page, 'overview today', team);
   for (const [q, name] of [['period=7d', '7d'], ['period=30d&stack=model', '30d-by-model'], ['period=month&tz=America/New_York', 'month-new-york'],
     [`period=custom&from=${day(-2)}&to=${day(0)}&tz=Asia/Tokyo`, 'custom-tokyo'], ['', 'default']]) {
     const resp = await open(page, `analytics.cgi?${q}`, `analytics-overview-${name}`);
@@ -84,7 +83,7 @@ export async function analyticsPages(h) {
   check(/period=7d/.test(page.url()) && resp.status() === 200, 'analytics: the period form switches to the last 7 days', page.url());
 
   // every breakdown: a Total row equal to its column's sum; our rows present
-  const want = { team: [team], user: [h.names.member, other], app: [app, `${app}-noah`], key: [`br-ak-mia-${h.tag}`, `br-ak-noah-${h.tag}`],
+  const want = { team: [team], user: [h.names.member, other], app: [app, `${app}-noah`], key: [`br-ak-mia-${tag}`, `br-ak-noah-${tag}`],
     model: [], provider: [], day: [] };
   for (const by of Object.keys(want)) {
     resp = await open(page, `analytics.cgi?view=breakdown&by=${by}&period=today`, `analytics-by-${by}`);
@@ -106,7 +105,7 @@ export async function analyticsPages(h) {
   const rc = t.head.indexOf('Requests');
   const seq = t.rows.map((r) => num(r[rc]));
   check(/sort=requests/.test(page.url()) && seq.every((v, i) => i === 0 || seq[i - 1] >= v), 'analytics: clicking "Requests" sorts the users by requests, largest first', seq.join(','));
-  await h.visit(page, 'analytics-by-user-sorted', { resp });
+  await visit(page, 'analytics-by-user-sorted', { resp });
   // drill-down: the team → its users → one user's calls
   await open(page, 'analytics.cgi?view=breakdown&by=team&period=today', 'analytics-by-team-again');
   resp = await submit(page, page.locator('tbody tr td a', { hasText: team }));
@@ -114,13 +113,13 @@ export async function analyticsPages(h) {
   check(/by=user/.test(page.url()) && new RegExp(`team=${ids.team}`).test(page.url()) &&
     t.rows.map((r) => r[0]).sort().join(',') === [h.names.member, other].sort().join(','),
   'analytics drill-down: the team link lists exactly its two users', `${page.url()} ${t.rows.map((r) => r[0]).join(',')}`);
-  await h.visit(page, 'analytics-team-users', { resp });
+  await visit(page, 'analytics-team-users', { resp });
   resp = await submit(page, page.locator('tbody tr td a', { hasText: h.names.member }));
   t = await table(page);
   check(/view=calls/.test(page.url()) && t.rows.length === 3 && t.rows.every((r) => r[t.head.indexOf('User')] === h.names.member),
     'analytics drill-down: the user link lists that user\'s 3 calls', `${page.url()} ${t.rows.length} rows`);
   check(!(await page.content()).includes('analytics call'), 'analytics call log: no prompt text on the page');
-  await h.visit(page, 'analytics-user-calls', { resp });
+  await visit(page, 'analytics-user-calls', { resp });
   // the call log, filtered
   await open(page, 'analytics.cgi?view=calls&period=today', 'analytics-calls');
   const filter = page.locator('form.filters', { has: page.locator('select[name="outcome"]') });
@@ -129,7 +128,7 @@ export async function analyticsPages(h) {
   t = await table(page);
   const oc = t.head.indexOf('Outcome');
   check(/outcome=ok/.test(page.url()) && t.rows.length > 0 && t.rows.every((r) => r[oc] === 'ok'), 'analytics call log: the outcome filter shows only ok calls', `${t.rows.length} rows`);
-  await h.visit(page, 'analytics-calls-ok', { resp });
+  await visit(page, 'analytics-calls-ok', { resp });
   // the chargeback of this month, and the CSV export equal to the page
   const month = day(0).slice(0, 7);
   await open(page, `analytics.cgi?view=chargeback&month=${month}`, 'analytics-chargeback');
@@ -153,7 +152,7 @@ export async function analyticsPages(h) {
 
   // ---- the member: only their own usage ----------------------------------------------------
   const ctx = await h.browser.newContext({ viewport: { width: 1280, height: 800 } });
-  await h.wire(ctx, 'member-analytics');
+  await wire(ctx, 'member-analytics');
   const mp = await ctx.newPage();
   await mp.goto(`${BASE}/login.cgi`);
   await mp.fill('input[name="user"]', h.names.member);
@@ -164,14 +163,14 @@ export async function analyticsPages(h) {
   for (const [path, name] of views) {
     await open(mp, path, name);
     const html = await mp.content();
-    check(!html.includes(other) && !html.includes(`br-ak-noah-${h.tag}`) && !html.includes(`${app}-noah`),
+    check(!html.includes(other) && !html.includes(`br-ak-noah-${tag}`) && !html.includes(`${app}-noah`),
       `analytics as the member (${name}): nothing of the other user`);
   }
   t = await table(mp);
   check(t.rows.length === 3, 'analytics as the member: the call log shows exactly their own 3 calls', `${t.rows.length} rows`);
   await open(mp, 'analytics.cgi?view=breakdown&by=key&period=today', 'member-analytics-by-key-again');
   t = await table(mp);
-  check(t.rows.length === 1 && t.rows[0][0] === `br-ak-mia-${h.tag}` && num(t.total[t.head.indexOf('Requests')]) === 3,
+  check(t.rows.length === 1 && t.rows[0][0] === `br-ak-mia-${tag}` && num(t.total[t.head.indexOf('Requests')]) === 3,
     'analytics as the member: by key shows their one key with 3 requests', t.rows.map((r) => r.join('|')).join(' / '));
   resp = await open(mp, `analytics.cgi?view=calls&user=${ids.other}`, 'member-analytics-other-user-403', { want: 403 });
   check(resp.status() === 403 && !(await mp.content()).includes(other), 'analytics as the member: another user\'s id is refused (403)');
@@ -180,7 +179,7 @@ export async function analyticsPages(h) {
 
 // The overview's charts: three SVG figures drawn at a readable size, each with a title, axis
 // labels and (the stacked ones) a legend; the legend of the by-team chart names the team.
-async function chartsOk(h, page, what, team) {
+async function chartsOk(page, what, team) {
   const charts = await page.locator('figure.chart svg').evaluateAll((svgs) => svgs.map((s) => {
     const r = s.getBoundingClientRect();
     return {
@@ -191,13 +190,13 @@ async function chartsOk(h, page, what, team) {
       bars: s.querySelectorAll('rect').length,
     };
   }));
-  h.check(charts.length >= 3, `analytics ${what}: three inline-SVG charts (cost, tokens, top spenders)`, `${charts.length}`);
-  h.check(charts.every((c) => c.w >= 300 && c.h >= 100 && c.title && c.texts.length >= 4 && c.bars > 0),
+  check(charts.length >= 3, `analytics ${what}: three inline-SVG charts (cost, tokens, top spenders)`, `${charts.length}`);
+  check(charts.every((c) => c.w >= 300 && c.h >= 100 && c.title && c.texts.length >= 4 && c.bars > 0),
     `analytics ${what}: every chart is drawn, titled, with labels`, JSON.stringify(charts.map((c) => [c.title, Math.round(c.w), Math.round(c.h), c.texts.length, c.bars])));
   const cost = charts.find((c) => /cost/i.test(c.title) && /team/i.test(c.title));
-  h.check(cost && cost.texts.includes(team) && cost.texts.some((x) => /^\$?[0-9.,]+/.test(x)),
+  check(cost && cost.texts.includes(team) && cost.texts.some((x) => /^\$?[0-9.,]+/.test(x)),
     `analytics ${what}: the cost chart has a value axis and a legend naming the new team`, cost && cost.texts.slice(0, 30).join('|'));
-  h.check(await page.locator('script').count() === 0, `analytics ${what}: no script on the page (readable without JavaScript)`);
+  check(await page.locator('script').count() === 0, `analytics ${what}: no script on the page (readable without JavaScript)`);
 }
 
 // The page's table.list as text cells: head (column names), rows, total (tfoot) or null.

@@ -55,6 +55,12 @@ def sql(query):
     return [line.split("\t") for line in p.stdout.splitlines() if line != ""]
 
 
+def one(query):
+    """The first column of the first row of a query, or None when there is no row."""
+    rows = sql(query)
+    return rows[0][0] if rows else None
+
+
 def request(method, path, body=None, key=None, headers=None, port=None, timeout=30):
     """One HTTP request to the hub (or another port). Returns (status, headers, bytes)."""
     conn = http.client.HTTPConnection("127.0.0.1", port or HUB_PORT, timeout=timeout)
