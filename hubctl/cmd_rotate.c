@@ -5,8 +5,9 @@
  *   1. load the keyring, add a fresh key and SAVE the file with old and new keys (with the
  *      original owner, group and 0640/0600 mode restored), so every blob that may exist
  *      after this point can be opened from the file;
- *   2. in one transaction lock every sealed credential, open it with its own key id and
- *      "credential:<id>", reseal it with the new key and update the row; any row that does
+ *   2. in one transaction lock every sealed credential and secret setting, open it with its
+ *      own key id and "credential:<id>" / "setting:<name>", reseal it with the new key and
+ *      update the row; any row that does
  *      not open rolls everything back and names the credential id (never the secret);
  *      the audit row "master_key.rotate" (old and new key id, rows resealed) commits with it;
  *   3. reseal the stored prompts (prompt logging) the same way, in short transactions of a
@@ -35,17 +36,35 @@
 static const char HELP[] =
     "usage: hubctl key-rotate\n\n"
     "Rotates the master key: adds a new key to the master key file, reseals every\n"
-    "provider credential with it in one transaction, reseals the stored prompts (prompt\n"
+    "provider credential and secret setting (the pages' OIDC client secret) with it in one\n"
+    "transaction, reseals the stored prompts (prompt\n"
     "logging) in batches, then removes the old key from the\n"
     "file. The file keeps its owner, group and mode (0640 or 0600). If a credential does\n"
     "not open, nothing is changed in the database and the file keeps both keys.\n"
     "Running gateways reload the changed key file on their next catalogue refresh.\n";
 
-static const char SQL_SEALED[] = "SELECT id, secret_enc, key_id FROM credentials "
-                                 "WHERE secret_enc IS NOT NULL ORDER BY id FOR UPDATE";
-static const char SQL_RESEAL[] = "UPDATE credentials SET secret_enc = ?, key_id = ? WHERE id = ?";
-static const char SQL_LEFT[] =
-    "SELECT COUNT(*) FROM credentials WHERE secret_enc IS NOT NULL AND NOT key_id <=> ?";
+/* The sealed secrets that live in the database besides stored prompts: provider credentials
+ * (aad "credential:<id>") and secret settings such as the pages' OIDC client secret (aad
+ * "setting:<name>"). Column 0 is the row's key (an id or a name), 1 the blob, 2 its key id. */
+static const struct {
+    const char *what;    /* for messages */
+    const char *aad_fmt; /* %s: column 0 */
+    const char *select;  /* FOR UPDATE, inside the rotation's transaction */
+    const char *update;  /* blob, key id, column 0 */
+    const char *left;    /* rows still on another key than ? */
+} SEALED[] = {
+    {"credential", "credential:%s",
+     "SELECT id, secret_enc, key_id FROM credentials WHERE secret_enc IS NOT NULL ORDER BY id "
+     "FOR UPDATE",
+     "UPDATE credentials SET secret_enc = ?, key_id = ? WHERE id = ?",
+     "SELECT COUNT(*) FROM credentials WHERE secret_enc IS NOT NULL AND NOT key_id <=> ?"},
+    {"setting", "setting:%s",
+     "SELECT name, secret_enc, key_id FROM settings WHERE secret_enc IS NOT NULL ORDER BY name "
+     "FOR UPDATE",
+     "UPDATE settings SET secret_enc = ?, key_id = ? WHERE name = ?",
+     "SELECT COUNT(*) FROM settings WHERE secret_enc IS NOT NULL AND NOT key_id <=> ?"},
+};
+#define NSEALED (sizeof(SEALED) / sizeof(SEALED[0]))
 
 /* True when this process may give a file the owner and group of orig. */
 static bool can_restore(const struct stat *orig)
@@ -102,7 +121,7 @@ static bool save_ring(const hub_keyring *kr, const char *path, const struct stat
 }
 
 /* Audits the rotation from key old_id to new_id (count rows resealed). */
-static bool audit_rotate(hubctl *h, int old_id, int new_id, long long count)
+static bool audit_rotate(hubctl *h, int old_id, int new_id, long long count, long long settings)
 {
     hub_jobj before, after;
     char target[256]; /* the key file; the column holds 255 characters */
@@ -112,66 +131,82 @@ static bool audit_rotate(hubctl *h, int old_id, int new_id, long long count)
     hub_jobj_int(&before, "key_id", old_id);
     hub_jobj_int(&after, "key_id", new_id);
     hub_jobj_int(&after, "credentials_resealed", count);
+    hub_jobj_int(&after, "settings_resealed", settings);
     bool ok = hc_audit(h, "master_key.rotate", "master_key", target, &before, &after);
     hub_jobj_free(&before);
     hub_jobj_free(&after);
     return ok;
 }
 
-/* Reseals every credential with the current key of kr in one transaction, with its audit
- * row (the rotation from old_id). *count gets the number of rows resealed. false after
- * printing the error (rolled back). */
-static bool reseal_all(hubctl *h, const hub_keyring *kr, int old_id, long long *count)
+/* Reseals every row of SEALED[t] with the current key of kr (inside the caller's
+ * transaction); *count grows by the rows resealed. false after printing the error. */
+static bool reseal_table(hubctl *h, const hub_keyring *kr, size_t t, long long *count)
 {
     bool rc = false;
     hub_dbres r = {0};
-    bool have_r = false;
-    char *plain = NULL; /* owned: a credential in clear, wiped when freed */
+    char *plain = NULL; /* owned: a secret in clear, wiped when freed */
     size_t plen = 0;
-    unsigned char *blob = NULL; /* owned: the resealed credential */
+    unsigned char *blob = NULL; /* owned: the resealed secret */
     size_t blen = 0;
-
-    *count = 0;
-    if (!hc_tx_begin(h))
+    if (!hc_exec(h, SEALED[t].select, NULL, 0, &r, NULL, NULL))
         goto end;
-    if (!hc_exec(h, SQL_SEALED, NULL, 0, &r, NULL, NULL))
-        goto end;
-    have_r = true;
     for (int i = 0; i < r.nrows; i++) {
-        long long id = hub_dbres_int(&r, i, 0, 0);
+        const char *key = hub_dbres_get(&r, i, 0);
         long long kid = hub_dbres_int(&r, i, 2, -1);
         const char *sealed = hub_dbres_get(&r, i, 1);
         size_t slen = r.lens[(size_t)i * (size_t)r.ncols + 1];
-        char aad[64];
+        char aad[160];
         int new_kid = 0;
         long long n = 0;
-        snprintf(aad, sizeof(aad), "credential:%lld", id);
+        snprintf(aad, sizeof(aad), SEALED[t].aad_fmt, key != NULL ? key : "");
         if (kid <= 0 || kid > 0x7fffffff ||
             !hub_open(kr, (int)kid, aad, (const unsigned char *)sealed, slen, &plain, &plen)) {
-            hc_err("credential %lld does not open with the master key file (sealed with key id "
-                   "%lld); nothing was changed and the file keeps the old and new keys",
-                   id, kid);
+            hc_err("%s %s does not open with the master key file (sealed with key id %lld); "
+                   "nothing was changed and the file keeps the old and new keys",
+                   SEALED[t].what, key != NULL ? key : "?", kid);
             goto end;
         }
         if (!hub_seal(kr, aad, (const unsigned char *)plain, plen, &blob, &blen, &new_kid)) {
-            hc_err("cannot reseal credential %lld; nothing was changed", id);
+            hc_err("cannot reseal %s %s; nothing was changed", SEALED[t].what, key);
             goto end;
         }
         hub_secret_free(plain, plen);
         plain = NULL;
-        hub_dbp p[3] = {DB_BLOB(blob, blen), DB_INT(new_kid), DB_INT(id)};
-        if (!hc_exec(h, SQL_RESEAL, p, 3, NULL, &n, NULL))
+        hub_dbp p[3] = {DB_BLOB(blob, blen), DB_INT(new_kid), DB_STR(key)};
+        if (!hc_exec(h, SEALED[t].update, p, 3, NULL, &n, NULL))
             goto end;
         free(blob);
         blob = NULL;
         if (n != 1) {
-            hc_err("credential %lld changed during the rotation; nothing was changed", id);
+            hc_err("%s %s changed during the rotation; nothing was changed", SEALED[t].what, key);
             goto end;
         }
         (*count)++;
     }
+    rc = true;
+end:
+    hub_secret_free(plain, plen);
+    free(blob);
+    hub_dbres_free(&r);
+    return rc;
+}
+
+/* Reseals every credential and secret setting with the current key of kr in one
+ * transaction, with its audit row (the rotation from old_id). *count gets the number of
+ * credentials resealed, *settings that of settings. false after printing the error (rolled
+ * back). */
+static bool reseal_all(hubctl *h, const hub_keyring *kr, int old_id, long long *count,
+                       long long *settings)
+{
+    bool rc = false;
+    *count = 0;
+    *settings = 0;
+    if (!hc_tx_begin(h))
+        goto end;
+    if (!reseal_table(h, kr, 0, count) || !reseal_table(h, kr, 1, settings))
+        goto end;
     const hub_master_key *cur = hub_keyring_current(kr);
-    if (cur == NULL || !audit_rotate(h, old_id, cur->id, *count))
+    if (cur == NULL || !audit_rotate(h, old_id, cur->id, *count, *settings))
         goto end;
     if (!hc_tx_commit(h))
         goto end;
@@ -179,10 +214,6 @@ static bool reseal_all(hubctl *h, const hub_keyring *kr, int old_id, long long *
 end:
     if (!rc)
         hc_tx_rollback(h);
-    hub_secret_free(plain, plen);
-    free(blob);
-    if (have_r)
-        hub_dbres_free(&r);
     return rc;
 }
 
@@ -236,7 +267,7 @@ int hc_key_rotate_main(hubctl *h, int argc, char **argv)
     hub_keyring kr, only;
     struct stat orig;
     hub_dbres left = {0};
-    long long count = 0, prompts = 0, unreadable = 0, prompts_left = 0;
+    long long count = 0, settings = 0, prompts = 0, unreadable = 0, prompts_left = 0;
     int new_id, old_id;
 
     memset(&kr, 0, sizeof(kr));
@@ -269,15 +300,20 @@ int hc_key_rotate_main(hubctl *h, int argc, char **argv)
     if (!save_ring(&kr, path, &orig, "; nothing was changed in the database"))
         goto end;
     /* 2. reseal */
-    if (!reseal_all(h, &kr, old_id, &count))
+    if (!reseal_all(h, &kr, old_id, &count, &settings))
         goto end;
     /* 3. reseal the stored prompts */
     if (!reseal_prompts(h, &kr, new_id, &prompts, &unreadable))
         goto end;
     /* 4. drop the old keys, unless a row was sealed with one of them meanwhile */
     hub_dbp p[1] = {DB_INT(new_id)};
-    if (!hc_exec(h, SQL_LEFT, p, 1, &left, NULL, NULL))
-        goto end;
+    long long sealed_left = 0;
+    for (size_t t = 0; t < NSEALED; t++) {
+        if (!hc_exec(h, SEALED[t].left, p, 1, &left, NULL, NULL))
+            goto end;
+        sealed_left += hub_dbres_int(&left, 0, 0, 0);
+        hub_dbres_free(&left);
+    }
     if (!hub_prompt_count_other_keys(h->db, new_id, &prompts_left)) {
         hc_err("database error: %s", hub_db_error(h->db));
         goto end;
@@ -288,10 +324,10 @@ int hc_key_rotate_main(hubctl *h, int argc, char **argv)
                prompts_left - unreadable, path);
         goto end;
     }
-    if (hub_dbres_int(&left, 0, 0, 0) != 0) {
-        hc_err("%lld credentials were sealed with an old key during the rotation; %s keeps all "
-               "keys: run key-rotate again",
-               hub_dbres_int(&left, 0, 0, 0), path);
+    if (sealed_left != 0) {
+        hc_err("%lld credentials or settings were sealed with an old key during the rotation; "
+               "%s keeps all keys: run key-rotate again",
+               sealed_left, path);
         goto end;
     }
     const hub_master_key *cur = hub_keyring_find(&kr, new_id);
@@ -301,8 +337,9 @@ int hc_key_rotate_main(hubctl *h, int argc, char **argv)
                    "; the credentials ARE resealed with the new key, the file may still hold "
                    "the old key too"))
         goto end;
-    printf("rotated %lld credentials and %lld stored prompts to key id %d\n", count, prompts,
-           new_id);
+    printf("rotated %lld credentials, %lld secret settings and %lld stored prompts to key id "
+           "%d\n",
+           count, settings, prompts, new_id);
     if (unreadable > 0)
         printf("%lld stored prompts did not open with any key of the file and were left as they "
                "were\n",

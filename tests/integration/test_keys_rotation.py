@@ -21,6 +21,17 @@ def key_ids():
 
 before_ids = key_ids()
 before_rows = sql("SELECT id, key_id FROM credentials ORDER BY id")
+# a secret setting (the pages' OIDC client secret): stored by the OIDC test before this one;
+# else one is sealed here by hand, the way hub_settings does (aad "setting:<name>")
+if not sql("SELECT name FROM settings WHERE secret_enc IS NOT NULL"):
+    sql("INSERT INTO settings (name, secret_enc, key_id) SELECT 'oidc_client_secret', secret_enc, "
+        "key_id FROM credentials LIMIT 1")  # a blob that does NOT open as a setting: refused
+    rc, out, err = hubctl("key-rotate", check_rc=False)
+    check(rc != 0 and "setting oidc_client_secret does not open" in err,
+          "key-rotate refuses a secret setting that does not open", err.strip())
+    sql("DELETE FROM settings WHERE name = 'oidc_client_secret'")
+    before_ids = key_ids()
+settings_before = sql("SELECT name FROM settings WHERE secret_enc IS NOT NULL")
 rc, out, err = hubctl("key-rotate")
 after_ids = key_ids()
 after_rows = sql("SELECT id, key_id FROM credentials ORDER BY id")
@@ -28,6 +39,12 @@ check(rc == 0 and len(after_ids) == 1 and after_ids[0] > max(before_ids), "key-r
       f"{before_ids} -> {after_ids}")
 check(all(r[1] == str(after_ids[0]) for r in after_rows) and len(after_rows) == len(before_rows),
       "every credential re-wrapped under the new key id")
+settings_after = sql("SELECT name, key_id FROM settings WHERE secret_enc IS NOT NULL")
+check(len(settings_after) == len(settings_before) and
+      all(r[1] == str(after_ids[0]) for r in settings_after) and
+      f"{len(settings_before)} secret settings" in out,
+      "secret settings (the pages' OIDC client secret) are re-wrapped too, so they still open "
+      "after the old key is gone", f"{settings_after} {out.strip()}")
 time.sleep(1.5)
 s, h, b = jrequest("POST", CHAT, body, key=KEY)
 check(s == 200, "gateway serves after rotation (reloads the keyring)", f"{s} {b}")
