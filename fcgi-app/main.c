@@ -75,7 +75,7 @@ static void *worker_main(void *arg)
             c.method = "GET";
         path_of(&c);
         gw_handle(&c);
-        FCGX_Finish_r(&w->req);
+        gw_end(&c);
         hub_log_set_request(NULL);
         if (w->body.size > 1024 * 1024)
             hub_buf_free(&w->body);
