@@ -93,6 +93,8 @@ typedef struct {
 const char *gw_param(gw_call *c, const char *name);
 /* Reads the body into w->body. HUB_ETOOBIG / HUB_EINVAL with a message. */
 hub_err gw_read_body(gw_call *c, char *msg, size_t msgsz);
+/* Ends the call: flushes the answer and closes (or keeps) the web server's connection. */
+void gw_end(gw_call *c);
 /* Writes a complete response. extra_headers may be NULL ("Name: v\r\n" lines). */
 void gw_respond(gw_call *c, int status, const char *content_type, const char *extra_headers,
                 const char *body, size_t len);

@@ -534,6 +534,8 @@ void gw_limits_settle(gw_call *c, gw_hold *h)
     long long spent[HUB_NSCOPES] = {-1, -1, -1};
     bool budget[HUB_NSCOPES] = {false}, tokens[HUB_NSCOPES] = {false};
     int nstmt = 0;
+    if (h->n == 0)
+        return; /* no limited scope (the common case): nothing to settle */
     hub_limits_minute(hub_now_ms(), window);
     for (int i = 0; i < h->n; i++) {
         /* the reservation becomes the cost (nothing to do when both are 0) */

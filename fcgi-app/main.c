@@ -22,7 +22,6 @@
 #include <unistd.h>
 
 static gw_ctx g_ctx;
-static pthread_mutex_t accept_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t drain_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t drain_cv = PTHREAD_COND_INITIALIZER;
 static volatile int drain_stop;
@@ -57,14 +56,12 @@ static void *worker_main(void *arg)
 {
     gw_worker *w = arg;
     for (;;) {
-        /* accepts are serialised; a connection the web server keeps open (FCGI_KEEP_CONN,
-         * e.g. mod_proxy_fcgi enablereuse) is read by its own thread without the lock */
-        bool kept = w->req.ipcFd >= 0;
-        if (!kept)
-            pthread_mutex_lock(&accept_mu);
+        /* every idle thread blocks in accept(2) on the shared socket: Linux wakes exactly one
+         * of them per connection, and libfcgi keeps all accept state in the request, so no
+         * lock is needed (one cost a futex hand-off per request and serialised the reading
+         * of every request's parameters). A connection the web server keeps open
+         * (FCGI_KEEP_CONN, e.g. mod_proxy_fcgi enablereuse) is read on by its own thread. */
         int rc = g_ctx.stopping ? -1 : FCGX_Accept_r(&w->req);
-        if (!kept)
-            pthread_mutex_unlock(&accept_mu);
         if (rc < 0)
             break;
         gw_call c;
@@ -79,7 +76,7 @@ static void *worker_main(void *arg)
             c.method = "GET";
         path_of(&c);
         gw_handle(&c);
-        FCGX_Finish_r(&w->req);
+        gw_end(&c);
         if (c.prompt_max > 0) /* after the answer: the client waits for none of it */
             gw_prompt_store(&c);
         hub_log_set_request(NULL);

@@ -68,14 +68,26 @@ bool hub_buf_puts(hub_buf *b, const char *s)
 bool hub_buf_printf(hub_buf *b, const char *fmt, ...)
 {
     va_list ap;
+    size_t room = b->size > b->len ? b->size - b->len : 0;
+    /* one pass when the text fits in the room there is; a second after growing */
     va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
+    int n = vsnprintf(room > 0 ? b->data + b->len : NULL, room, fmt, ap);
     va_end(ap);
-    if (n < 0 || !reserve(b, (size_t)n))
+    if (n < 0 || (b->cap != 0 && b->len + (size_t)n > b->cap)) {
+        if (b->data != NULL)
+            b->data[b->len] = '\0';
         return false;
-    va_start(ap, fmt);
-    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
+    }
+    if ((size_t)n >= room) {
+        if (!reserve(b, (size_t)n)) {
+            if (b->data != NULL)
+                b->data[b->len] = '\0';
+            return false;
+        }
+        va_start(ap, fmt);
+        vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+        va_end(ap);
+    }
     b->len += (size_t)n;
     return true;
 }
@@ -97,37 +109,43 @@ bool hub_buf_json_str(hub_buf *b, const char *s)
     size_t start = b->len; /* all or nothing: restored on failure */
     if (!hub_buf_append(b, "\"", 1))
         return false;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    const unsigned char *p = (const unsigned char *)s;
+    for (;;) {
+        /* a run of bytes that need no escape, in one append */
+        const unsigned char *q = p;
+        while (*q >= 0x20 && *q != '"' && *q != '\\')
+            q++;
+        if (q > p && !hub_buf_append(b, p, (size_t)(q - p)))
+            goto fail;
+        if (*q == '\0')
+            break;
         char esc[7];
-        size_t n = 0;
-        switch (*p) {
+        size_t n = 2;
+        esc[0] = '\\';
+        switch (*q) {
         case '"':
-            n = 2, esc[0] = '\\', esc[1] = '"';
+            esc[1] = '"';
             break;
         case '\\':
-            n = 2, esc[0] = '\\', esc[1] = '\\';
+            esc[1] = '\\';
             break;
         case '\n':
-            n = 2, esc[0] = '\\', esc[1] = 'n';
+            esc[1] = 'n';
             break;
         case '\r':
-            n = 2, esc[0] = '\\', esc[1] = 'r';
+            esc[1] = 'r';
             break;
         case '\t':
-            n = 2, esc[0] = '\\', esc[1] = 't';
+            esc[1] = 't';
             break;
-        default:
-            if (*p < 0x20) {
-                esc[0] = '\\', esc[1] = 'u', esc[2] = '0', esc[3] = '0';
-                esc[4] = hexd[*p >> 4], esc[5] = hexd[*p & 15];
-                n = 6;
-            } else {
-                esc[0] = (char)*p;
-                n = 1;
-            }
+        default: /* another control character */
+            esc[1] = 'u', esc[2] = '0', esc[3] = '0';
+            esc[4] = hexd[*q >> 4], esc[5] = hexd[*q & 15];
+            n = 6;
         }
         if (!hub_buf_append(b, esc, n))
             goto fail;
+        p = q + 1;
     }
     if (hub_buf_append(b, "\"", 1))
         return true;

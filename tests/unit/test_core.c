@@ -203,6 +203,45 @@ static void test_usage(void)
     TAP_CHECK(!hub_usage_from_json("[1,2,3]", 7, &back), "usage: JSON array refused");
     TAP_CHECK(!hub_usage_from_json("", 0, &back), "usage: empty line refused");
 
+    /* the writer's own spelling (read by the fast path) and other spellings of the same
+     * record (read by json-c) give the same record */
+    static const char own[] =
+        "{\"v\":1,\"request_id\":\"0123abcd-4567-4def-8901-23456789abcd\",\"attempt\":1,"
+        "\"ts_ms\":1700000000123,\"key_id\":7,\"user_id\":8,\"team_id\":0,\"app\":\"a\xc3\xa9\","
+        "\"provider\":\"p\",\"credential_id\":3,\"model\":\"m\",\"endpoint\":\"/v1/chat/"
+        "completions\","
+        "\"stream\":0,\"status\":200,\"prompt_tokens\":1,\"completion_tokens\":2,"
+        "\"total_tokens\":3,\"images\":null,\"cost_micro\":40,\"latency_ms\":5,\"ttfb_ms\":null,"
+        "\"outcome\":\"ok\"} \r";
+    static const char other[] =
+        "{ \"outcome\": \"ok\", \"request_id\": \"0123abcd-4567-4def-8901-23456789abcd\","
+        "\"attempt\": 1, \"ts_ms\": 1700000000123, \"key_id\": 7, \"user_id\": 8, \"team_id\": 0,"
+        "\"app\": \"a\\u00e9\", \"provider\": \"\\u0070\", \"credential_id\": 3, \"model\": \"m\","
+        "\"endpoint\": \"\\/v1\\/chat\\/completions\", \"stream\": 0, \"status\": 200,"
+        "\"prompt_tokens\": 1, \"completion_tokens\": 2, \"total_tokens\": 3, \"cost_micro\": 40,"
+        "\"latency_ms\": 5, \"v\": 1}";
+    hub_usage fast, slow;
+    TAP_CHECK(hub_usage_from_json(own, strlen(own), &fast) &&
+                  hub_usage_from_json(other, strlen(other), &slow) && usage_equal(&fast, &slow) &&
+                  fast.ts_ms == 1700000000123LL && fast.status == 200 && fast.images == -1 &&
+                  fast.ttfb_ms == -1 && fast.team_id == 0 && strcmp(fast.app, "a\xc3\xa9") == 0,
+              "usage: the writer's spelling and another one read the same");
+    static const char *const bad_tails[] = {"x", ",", "}", "\n{}"};
+    for (size_t i = 0; i < sizeof(bad_tails) / sizeof(bad_tails[0]); i++) {
+        char line[1024];
+        snprintf(line, sizeof(line), "%s%s", own, bad_tails[i]);
+        TAP_CHECK(!hub_usage_from_json(line, strlen(line), &back),
+                  "usage: bytes after the object refused");
+    }
+    static const char big_status[] =
+        "{\"v\":1,\"request_id\":\"0123abcd-4567-4def-8901-23456789abcd\",\"attempt\":0,"
+        "\"ts_ms\":5,\"key_id\":0,\"user_id\":0,\"team_id\":0,\"app\":\"\",\"provider\":\"p\","
+        "\"credential_id\":0,\"model\":\"m\",\"endpoint\":\"/e\",\"stream\":0,\"status\":1000,"
+        "\"prompt_tokens\":null,\"completion_tokens\":null,\"total_tokens\":null,\"images\":null,"
+        "\"cost_micro\":null,\"latency_ms\":null,\"ttfb_ms\":null,\"outcome\":\"ok\"}";
+    TAP_CHECK(!hub_usage_from_json(big_status, strlen(big_status), &back),
+              "usage: status over 999 refused (fast path)");
+
     char ts[48];
     hub_usage_ts_sql(1700000000123LL, ts);
     TAP_CHECK(strcmp(ts, "2023-11-14 22:13:20.123") == 0, "usage: ts_sql of 1700000000123");
