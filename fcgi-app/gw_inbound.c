@@ -5,6 +5,7 @@
  *   POST /v1/messages                 Anthropic Messages (the official @anthropic-ai/sdk)
  *   POST /api/v2/chat/completions     AIGNE Hub v2 chat (camelCase body, delta/usage stream)
  *   POST /api/v2/chat                 AIGNE framework chat (@aigne/aigne-hub: {input, options})
+ *   POST /api/v2/image                AIGNE framework images ({input: {prompt, modelOptions}})
  *   GET  /__blocklet__.js?type=json   where AIGNE framework clients find the hub's routes
  *   POST /api/v2/embeddings           AIGNE Hub v2 embeddings
  *   POST /api/v2/image/generations    AIGNE Hub v2 images
@@ -72,6 +73,28 @@ static void aigne_openai_shaped(gw_call *c, gw_endpoint ep, const char *ledger_e
     if (gw_validate_openai(c, ep, job.req, &job.model))
         gw_proxy(c, &job);
     json_object_put(job.req);
+}
+
+/* POST /api/v2/image (AIGNE framework image clients): translated to an OpenAI images
+ * request; gw_relay translates the answer back (hub_xl_aigne_fw_image_response). */
+static void aigne_fw_image(gw_call *c)
+{
+    json_object *in = NULL;
+    gw_job job = {.ep = GW_EP_IMAGES, .ledger_endpoint = "/api/v2/image"};
+    const char *param = NULL;
+    char err[256];
+    if (!gw_parse_json_body(c, &in))
+        return;
+    if (hub_xl_aigne_fw_image_request(in, &job.req, &param, err, sizeof(err)) != HUB_OK) {
+        gw_respond_error(c, HUB_EINVAL, 0, err, param, NULL);
+        goto end;
+    }
+    if (gw_validate_openai(c, GW_EP_IMAGES, job.req, &job.model))
+        gw_proxy(c, &job);
+end:
+    if (job.req != NULL)
+        json_object_put(job.req);
+    json_object_put(in);
 }
 
 /* GET /api/v2/status[?model=NAME]: {"available":true} or {"available":false,"error":…}. */
@@ -148,6 +171,8 @@ void gw_handle_aigne(gw_call *c, const char *route)
         translated_chat(c, "aigne", "/api/v2/chat/completions");
     } else if (strcmp(route, "chat") == 0) {
         translated_chat(c, "aigne-fw", "/api/v2/chat");
+    } else if (strcmp(route, "image") == 0) {
+        aigne_fw_image(c);
     } else if (strcmp(route, "embeddings") == 0) {
         aigne_openai_shaped(c, GW_EP_EMBED, "/api/v2/embeddings");
     } else {

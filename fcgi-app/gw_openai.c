@@ -313,6 +313,7 @@ static const struct {
     {"/v1/messages", R_ANTHROPIC, 0},
     {"/api/v2/chat/completions", R_AIGNE, 0},
     {"/api/v2/chat", R_AIGNE_FW, 0},
+    {"/api/v2/image", R_AIGNE_FW, 0},
     {"/api/v2/embeddings", R_AIGNE, 0},
     {"/api/v2/image/generations", R_AIGNE, 0},
     {"/api/v2/status", R_AIGNE_STATUS, 0},

@@ -431,6 +431,12 @@ bool gw_relay_answer(gw_attempt *a, const char *body, size_t len)
     snprintf(u->outcome, sizeof(u->outcome), "ok");
     if (c->format == GW_FMT_OPENAI && gw_provider_is_openai(p)) {
         gw_respond(c, 200, "application/json", NULL, body, len); /* byte for byte */
+    } else if (c->format == GW_FMT_AIGNE_FW && a->job->ep == GW_EP_IMAGES) {
+        out = hub_xl_aigne_fw_image_response(oai, a->job->model);
+        size_t n = 0;
+        const char *s = json_object_to_json_string_length(
+            out, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
+        gw_respond(c, 200, "application/json", NULL, s, n);
     } else if (c->format == GW_FMT_AIGNE && a->job->ep != GW_EP_CHAT) {
         /* AIGNE embeddings: OpenAI's list is a superset; images: AIGNE reads "images" */
         if (a->job->ep == GW_EP_IMAGES && data != NULL)

@@ -120,6 +120,17 @@ hub_err hub_xl_in_response(const char *format, json_object *oai, json_object **o
 void hub_xl_in_error(const char *format, int status, const char *message, const char *type,
                      hub_buf *out);
 
+/*
+ * AIGNE framework image clients (POST /api/v2/image; hub_xl_aigne_fw_image.c): their
+ * {input: {prompt, n, modelOptions: {model, size, quality, …}}} body → an OpenAI
+ * images/generations request (new; HUB_EINVAL with a message and *param for a bad body or an
+ * edit request), and an OpenAI images answer → {images: [{type: url, url} | {type: file, data,
+ * mimeType}], usage: {inputTokens, outputTokens}, model} (new).
+ */
+hub_err hub_xl_aigne_fw_image_request(json_object *in, json_object **out, const char **param,
+                                      char *err, size_t errsz);
+json_object *hub_xl_aigne_fw_image_response(json_object *oai, const char *model);
+
 typedef struct hub_xl_in_stream hub_xl_in_stream;
 
 hub_xl_in_stream *hub_xl_in_stream_new(const char *format, const char *id, const char *model);

@@ -1,11 +1,12 @@
-// The AIGNE framework's own client, @aigne/aigne-hub's AIGNEHubChatModel, against the hub,
+// The AIGNE framework's own clients, @aigne/aigne-hub's AIGNEHubChatModel and
+// AIGNEHubImageModel, against the hub,
 // unchanged: it discovers the hub's mount point (/__blocklet__.js), then calls /api/v2/chat
 // with the framework's {input, options} body. Plain and streamed answers through an
 // OpenAI-type and an Anthropic provider, a tool-call round trip, errors as thrown by the
 // client, and metering under /api/v2/chat. TAP lines for tests/run.sh.
-import { AIGNEHubChatModel } from '@aigne/aigne-hub';
+import { AIGNEHubChatModel, AIGNEHubImageModel } from '@aigne/aigne-hub';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const home = process.env.HUB_HOME;
@@ -92,6 +93,33 @@ try {
   check(after[0] - before[0] === calls && after[1] - before[1] === tokens[0] && after[2] - before[2] === tokens[1],
     `every call is metered under /api/v2/chat with the tokens the client saw (${calls} calls)`,
     `${after.map((v, i) => v - before[i])} vs ${calls} ${tokens}`);
+
+  // images: AIGNEHubImageModel → /api/v2/image; the client stores what it gets as local files
+  const im = new AIGNEHubImageModel({ baseURL: base, apiKey: fx.keys.alice, model: 'dall-e-3' });
+  const imgBefore = sql("SELECT COUNT(*), COALESCE(SUM(images), 0), COALESCE(SUM(cost_micro), 0) FROM usage_log " +
+    "WHERE endpoint = '/api/v2/image' AND outcome = 'ok'").split('\t').map(Number);
+  for (const [label, opts] of [['as a url', {}], ['as base64', { responseFormat: 'b64_json' }]]) {
+    const out = await im.invoke({ prompt: 'a red square', n: 1, modelOptions: opts });
+    const f = out.images?.[0];
+    const png = f?.path && existsSync(f.path) ? readFileSync(f.path).subarray(1, 4).toString() : '';
+    check(out.images?.length === 1 && f.mimeType === 'image/png' && png === 'PNG' && out.model === 'dall-e-3',
+      `AIGNEHubImageModel.invoke (${label}): one PNG image the client could save`, JSON.stringify(out));
+  }
+  let imgAfter = imgBefore;
+  for (let i = 0; i < 50 && imgAfter[0] < imgBefore[0] + 2; i++) {
+    await sleep(100);
+    imgAfter = sql("SELECT COUNT(*), COALESCE(SUM(images), 0), COALESCE(SUM(cost_micro), 0) FROM usage_log " +
+      "WHERE endpoint = '/api/v2/image' AND outcome = 'ok'").split('\t').map(Number);
+  }
+  check(imgAfter[0] - imgBefore[0] === 2 && imgAfter[1] - imgBefore[1] === 2 && imgAfter[2] - imgBefore[2] === 80000,
+    'image calls are metered under /api/v2/image: 2 images at $0.04', `${imgAfter.map((v, i) => v - imgBefore[i])}`);
+  try {
+    const png = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';
+    await im.invoke({ prompt: 'edit this', image: [{ type: 'file', data: png, mimeType: 'image/png' }] });
+    check(false, 'image editing: the client throws');
+  } catch (e) {
+    check(/Editing images is not supported/.test(String(e.message)), 'image editing: refused with a clear message', String(e));
+  }
 
   for (const [name, m, re] of [
     ['an unknown model', chatModel('no-such-model'), /model/i],

@@ -236,10 +236,50 @@ static void streams(void)
     hub_buf_free(&out);
 }
 
+static void images(void)
+{
+    json_object *in = J("{'input':{'prompt':'a red square','n':2,'outputFileType':'url',"
+                        "'modelOptions':{'model':'dall-e-3','size':'1024x1024','quality':'hd',"
+                        "'responseFormat':'b64_json','seed':7}},'agent':'$IMAGE_MODEL'}");
+    json_object *out = NULL;
+    const char *param = NULL;
+    char err[256] = "";
+    TAP_CHECK(hub_xl_aigne_fw_image_request(in, &out, &param, err, sizeof(err)) == HUB_OK &&
+                  same_json(out, "{\"model\":\"dall-e-3\",\"prompt\":\"a red square\",\"n\":2,"
+                                 "\"size\":\"1024x1024\",\"quality\":\"hd\","
+                                 "\"response_format\":\"b64_json\"}"),
+              "image request: prompt, n and the known model options");
+    json_object_put(in);
+    json_object_put(out);
+    out = NULL;
+    in = J("{'input':{'prompt':'x','image':[{'type':'url','url':'https://x.test/a.png'}],"
+           "'modelOptions':{'model':'m'}}}");
+    TAP_CHECK(hub_xl_aigne_fw_image_request(in, &out, &param, err, sizeof(err)) == HUB_EINVAL &&
+                  out == NULL && streq(param, "image") && strstr(err, "Editing") != NULL,
+              "image editing is refused with a clear message");
+    json_object_put(in);
+    in = J("{'input':{'modelOptions':{'model':'m'}}}");
+    TAP_CHECK(hub_xl_aigne_fw_image_request(in, &out, &param, err, sizeof(err)) == HUB_EINVAL &&
+                  streq(param, "prompt"),
+              "an image request without a prompt is refused");
+    json_object_put(in);
+    in = J("{'created':1,'data':[{'url':'http://x.test/0.png'},{'b64_json':'iVBO'}],"
+           "'usage':{'input_tokens':5,'output_tokens':200}}");
+    out = hub_xl_aigne_fw_image_response(in, "dall-e-3");
+    TAP_CHECK(same_json(out, "{\"images\":[{\"type\":\"url\",\"url\":\"http://x.test/0.png\"},"
+                             "{\"type\":\"file\",\"data\":\"iVBO\",\"mimeType\":\"image/png\"}],"
+                             "\"usage\":{\"inputTokens\":5,\"outputTokens\":200},\"model\":"
+                             "\"dall-e-3\"}"),
+              "image answer: urls and base64 files, usage, model");
+    json_object_put(in);
+    json_object_put(out);
+}
+
 int main(void)
 {
     requests();
     answers();
     streams();
+    images();
     return tap_done();
 }
