@@ -1,12 +1,12 @@
 /*
  * hub_alert_mail.h — budget alerts by e-mail. The gateway flags a budget crossing 80 % and
- * 100 % once a month (budget_usage.alert80_at / alert100_at, lib/hub_limits.h); this mails
- * each flag once to hub.conf alert_email_to through smtp_url, from any gateway process:
- * a flag is claimed (alert*_mailed_at set where it is NULL) before it is sent and released
- * again when the relay fails, so several gateways never mail it twice and a relay outage
- * only delays it. A crossing of 100 % that is mailed before its 80 % covers both.
- * Only this month's and last month's flags are mailed (turning e-mail on does not send a
- * year of history).
+ * 100 % once a month (budget_usage.alert80_at / alert100_at, lib/hub_limits.h) and queues the
+ * alert in alert_outbox; this mails each queued alert once to hub.conf alert_email_to through
+ * smtp_url, from any gateway process: a row is claimed (mailed_at set where it is NULL) before
+ * it is sent and released again when the relay fails, so several gateways never mail it
+ * twice and a relay outage only delays it. A 100 % mail covers the scope's pending 80 % one.
+ * Only this month's and last month's alerts are mailed. While nothing is pending a pass reads
+ * alert_outbox's pending index and nothing else.
  */
 #ifndef HUB_ALERT_MAIL_H
 #define HUB_ALERT_MAIL_H

@@ -8,6 +8,8 @@
  */
 #include "hub_limits.h"
 
+#include "hub_log.h"
+
 #include "hub_ops.h"
 #include "hub_price.h"
 #include "hub_usage.h"
@@ -166,6 +168,8 @@ static const char SQL_SPENT[] = "SELECT spent_micro FROM budget_usage "
 static const char SQL_FLAG80[] = "UPDATE budget_usage SET alert80_at = UTC_TIMESTAMP(3) "
                                  "WHERE scope_type = ? AND scope_id = ? AND month = ? "
                                  "AND alert80_at IS NULL";
+static const char SQL_OUTBOX[] = "INSERT IGNORE INTO alert_outbox (scope_type, scope_id, month, "
+                                 "pct) VALUES (?, ?, ?, ?)";
 static const char SQL_FLAG100[] = "UPDATE budget_usage SET alert100_at = UTC_TIMESTAMP(3) "
                                   "WHERE scope_type = ? AND scope_id = ? AND month = ? "
                                   "AND alert100_at IS NULL";
@@ -248,10 +252,14 @@ bool hub_budget_flag(hub_db *db, hub_scope s, long long id, const char *month, i
 {
     long long n = 0;
     *first = false;
-    hub_dbp p[3] = {DB_STR(hub_scope_name(s)), DB_INT(id), DB_STR(month)};
+    hub_dbp p[4] = {DB_STR(hub_scope_name(s)), DB_INT(id), DB_STR(month),
+                    DB_INT(pct >= 100 ? 100 : 80)};
     if (!hub_db_exec(db, pct >= 100 ? SQL_FLAG100 : SQL_FLAG80, p, 3, NULL, &n, NULL))
         return false;
     *first = n > 0;
+    /* the mail outbox (hub_alert_mail.h); a failure here loses the mail, never the flag */
+    if (*first && !hub_db_exec(db, SQL_OUTBOX, p, 4, NULL, NULL, NULL))
+        HUB_WARN_RL("limits: cannot queue the budget alert mail: %s", hub_db_error(db));
     return true;
 }
 

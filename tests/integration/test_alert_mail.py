@@ -70,10 +70,13 @@ def team_crosses(team, user, key_name):
 
 
 def flags(team):
-    return sql("SELECT b.alert80_at IS NOT NULL, b.alert100_at IS NOT NULL, "
-               "b.alert80_mailed_at IS NOT NULL, b.alert100_mailed_at IS NOT NULL "
-               "FROM budget_usage b JOIN teams t ON t.id = b.scope_id "
-               f"WHERE b.scope_type = 'team' AND t.name = '{team}' AND b.month = '{MONTH}-01'")
+    """[80 % flagged, 100 % flagged, 80 % mailed, 100 % mailed] of the team this month."""
+    tid = f"(SELECT id FROM teams WHERE name = '{team}')"
+    b = sql("SELECT alert80_at IS NOT NULL, alert100_at IS NOT NULL FROM budget_usage "
+            f"WHERE scope_type = 'team' AND scope_id = {tid} AND month = '{MONTH}-01'")
+    o = {r[0]: r[1] for r in sql("SELECT pct, mailed_at IS NOT NULL FROM alert_outbox WHERE "
+                                 f"scope_type = 'team' AND scope_id = {tid} AND month = '{MONTH}-01'")}
+    return [b[0] + [o.get("80", "-"), o.get("100", "-")]] if b else []
 
 
 def start_sink():
@@ -163,6 +166,9 @@ hubctl("limit", "set", "team", team3, "--budget", "1")
 sql("INSERT INTO budget_usage (scope_type, scope_id, month, spent_micro, alert80_at, alert100_at) "
     f"VALUES ('team', {tid}, DATE_FORMAT(UTC_DATE() - INTERVAL 3 MONTH, '%Y-%m-01'), 2000000, "
     "UTC_TIMESTAMP(3) - INTERVAL 80 DAY, UTC_TIMESTAMP(3) - INTERVAL 80 DAY)")
+sql("INSERT INTO alert_outbox (scope_type, scope_id, month, pct, flagged_at) "
+    f"VALUES ('team', {tid}, DATE_FORMAT(UTC_DATE() - INTERVAL 3 MONTH, '%Y-%m-01'), 100, "
+    "UTC_TIMESTAMP(3) - INTERVAL 80 DAY)")
 time.sleep(5)
 check(not mails_about(team3), "an alert of a month long past is not mailed")
 hubctl("limit", "clear", "team", team3)
