@@ -29,6 +29,7 @@
 #include "hub_buf.h"
 #include "hub_cgi.h"
 #include "hub_config.h"
+#include "hub_oauth.h"
 #include "hub_crypto.h"
 #include "hub_db.h"
 #include "hub_html.h"
@@ -219,7 +220,7 @@ static bool load_client(oidc *o, bool with_secret)
         fail_db(o);
         return false;
     }
-    if (p->issuer[0] == '\0' || p->client_id[0] == '\0' || !oidc_url_ok(p->issuer)) {
+    if (p->issuer[0] == '\0' || p->client_id[0] == '\0' || !hub_oauth_url_ok(p->issuer)) {
         fail(o, 503,
              "Single sign-on is not set up: an administrator enters the identity provider "
              "(an https issuer URL) and the client id under Settings.");

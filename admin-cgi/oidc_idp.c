@@ -19,6 +19,7 @@
 #include "hub_buf.h"
 #include "hub_cgi.h"
 #include "hub_log.h"
+#include "hub_oauth.h"
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -42,12 +43,6 @@ static oauth2_log_t *g_log;
 
 /* ---- set-up -------------------------------------------------------------------------------- */
 
-static bool is_b64url(int c)
-{
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-           c == '_';
-}
-
 static void log_sink(oauth2_log_sink_t *sink, const char *filename, unsigned long line,
                      const char *function, oauth2_log_level_t level, const char *msg)
 {
@@ -55,19 +50,7 @@ static void log_sink(oauth2_log_sink_t *sink, const char *filename, unsigned lon
     (void)filename;
     (void)line;
     char clean[512];
-    size_t o = 0;
-    for (const char *p = msg != NULL ? msg : ""; *p != '\0' && o + 6 < sizeof(clean);) {
-        if (strncmp(p, "eyJ", 3) == 0) { /* never a token in the log */
-            while (is_b64url((unsigned char)*p) || *p == '.')
-                p++;
-            memcpy(clean + o, "[jwt]", 5);
-            o += 5;
-            continue;
-        }
-        clean[o++] = (*p == '\r' || *p == '\n') ? ' ' : *p;
-        p++;
-    }
-    clean[o] = '\0';
+    hub_oauth_scrub(msg, clean, sizeof(clean)); /* never a token in the log */
     hub_log(level == OAUTH2_LOG_ERROR ? HUB_LOG_WARN : HUB_LOG_DEBUG, "oidc: liboauth2 %s: %s",
             function, clean);
 }
@@ -92,20 +75,6 @@ void oidc_idp_shutdown(void)
     if (g_log != NULL)
         oauth2_shutdown(g_log);
     g_log = NULL;
-}
-
-bool oidc_url_ok(const char *u)
-{
-    static const char *const local[] = {"http://localhost:", "http://localhost/",
-                                        "http://127.0.0.1:", "http://127.0.0.1/", "http://[::1]:"};
-    if (u == NULL)
-        return false;
-    if (strncmp(u, "https://", 8) == 0)
-        return true;
-    for (size_t i = 0; i < sizeof(local) / sizeof(local[0]); i++)
-        if (strncmp(u, local[i], strlen(local[i])) == 0)
-            return true;
-    return false;
 }
 
 static const char *jstr(const json_t *o, const char *k)
@@ -133,7 +102,7 @@ static bool http_json(const oidc_idp *p, const char *url, const char *form, bool
     CURL *c = curl_easy_init();
     *out = NULL;
     *status = 0;
-    if (c == NULL || hdrs == NULL || !oidc_url_ok(url))
+    if (c == NULL || hdrs == NULL || !hub_oauth_url_ok(url))
         goto end;
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
@@ -206,7 +175,7 @@ static bool endpoint(const json_t *d, const char *k, char *out, size_t outsz, bo
     out[0] = '\0';
     if (v == NULL)
         return !required;
-    if (!oidc_url_ok(v) || strlen(v) >= outsz)
+    if (!hub_oauth_url_ok(v) || strlen(v) >= outsz)
         return false;
     memcpy(out, v, strlen(v) + 1);
     return true;
@@ -221,7 +190,7 @@ bool oidc_idp_discover(oidc_idp *p, char *why, size_t whysz)
     size_t n = strlen(p->issuer);
     snprintf(url, sizeof(url), "%.*s/.well-known/openid-configuration",
              (int)(n > 0 && p->issuer[n - 1] == '/' ? n - 1 : n), p->issuer);
-    if (!oidc_url_ok(url) || !http_json(p, url, NULL, false, NULL, &d, &st) || st != 200) {
+    if (!hub_oauth_url_ok(url) || !http_json(p, url, NULL, false, NULL, &d, &st) || st != 200) {
         snprintf(why, whysz, "discovery %s failed (HTTP %ld)", url, st);
         goto end;
     }

@@ -41,9 +41,6 @@ typedef enum {
 bool oidc_idp_init(void);
 void oidc_idp_shutdown(void);
 
-/* https, or plain http to this machine (a test IdP). */
-bool oidc_url_ok(const char *url);
-
 /* Fetches ISSUER/.well-known/openid-configuration into p (issuer must match, endpoints must
  * be https). false with a reason for the log in why. */
 bool oidc_idp_discover(oidc_idp *p, char *why, size_t whysz);

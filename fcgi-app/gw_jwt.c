@@ -23,6 +23,7 @@
 #include "gw_jwt.h"
 
 #include "hub_log.h"
+#include "hub_oauth.h"
 #include "hub_usage.h"
 
 #include <oauth2/log.h>
@@ -67,31 +68,6 @@ struct gw_jwt {
 
 /* ---- liboauth2's log, scrubbed ---- */
 
-static bool is_b64url(int ch)
-{
-    return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
-           ch == '-' || ch == '_';
-}
-
-/* Copies msg into out, replacing every run that starts with "eyJ" (a JWT or a JWT part)
- * by "[jwt]". */
-static void scrub(const char *msg, char *out, size_t outsz)
-{
-    size_t o = 0;
-    for (const char *p = msg; *p != '\0' && o + 6 < outsz;) {
-        if (strncmp(p, "eyJ", 3) == 0) {
-            while (is_b64url((unsigned char)*p) || *p == '.')
-                p++;
-            memcpy(out + o, "[jwt]", 5);
-            o += 5;
-            continue;
-        }
-        out[o++] = (*p == '\n' || *p == '\r') ? ' ' : *p;
-        p++;
-    }
-    out[o] = '\0';
-}
-
 static void log_sink(oauth2_log_sink_t *sink, const char *filename, unsigned long line,
                      const char *function, oauth2_log_level_t level, const char *msg)
 {
@@ -99,7 +75,7 @@ static void log_sink(oauth2_log_sink_t *sink, const char *filename, unsigned lon
     (void)filename;
     (void)line;
     char clean[768];
-    scrub(msg != NULL ? msg : "", clean, sizeof(clean));
+    hub_oauth_scrub(msg, clean, sizeof(clean));
     /* liboauth2 reports each rejected token at ERROR: keep those rare in our log */
     if (level == OAUTH2_LOG_ERROR) {
         static long long last_ms;
@@ -154,18 +130,6 @@ static bool parse_algs(gw_jwt *j, const char *list, char *err, size_t errsz)
 }
 
 /* https, or plain http to this machine only (keys fetched in clear could be swapped). */
-static bool uri_ok(const char *u)
-{
-    static const char *const local[] = {"http://127.0.0.1:", "http://127.0.0.1/",
-                                        "http://localhost:", "http://localhost/", "http://[::1]:"};
-    if (strncmp(u, "https://", 8) == 0)
-        return true;
-    for (size_t i = 0; i < sizeof(local) / sizeof(local[0]); i++)
-        if (strncmp(u, local[i], strlen(local[i])) == 0)
-            return true;
-    return false;
-}
-
 gw_jwt *gw_jwt_new(const hub_config *cfg, char *err, size_t errsz)
 {
     gw_jwt *j = NULL;
@@ -178,7 +142,7 @@ gw_jwt *gw_jwt_new(const hub_config *cfg, char *err, size_t errsz)
         snprintf(err, errsz, "jwt_jwks_uri needs jwt_issuer, jwt_audience and jwt_user_claim");
         goto end;
     }
-    if (!uri_ok(cfg->jwt_jwks_uri)) {
+    if (!hub_oauth_url_ok(cfg->jwt_jwks_uri)) {
         snprintf(err, errsz, "jwt_jwks_uri must be an https URL (plain http only to this host)");
         goto end;
     }
@@ -298,7 +262,7 @@ static hub_err check_header(gw_jwt *j, const char *tok, size_t len, size_t *payl
             else
                 dot2 = i;
             dots++;
-        } else if (!is_b64url((unsigned char)tok[i])) {
+        } else if (!hub_b64url_char((unsigned char)tok[i])) {
             snprintf(msg, msgsz, "The bearer token is not a well-formed JWT.");
             goto end;
         }

@@ -13,6 +13,7 @@
 #include "hub_spool.h"
 #include "hub_usage.h"
 #include "hub_uuid.h"
+#include "hub_oauth.h"
 #include "tap.h"
 #include "usage_util.h"
 #include "test_util.h"
@@ -475,8 +476,27 @@ static void test_uuid(void)
               "uuid: checker refuses upper case, version 3, variant c");
 }
 
+static void test_oauth(void)
+{
+    char out[64];
+    hub_oauth_scrub("bad token eyJhbGciOiJSUzI1NiJ9.e30.sig-_x here\r\nforged", out, sizeof(out));
+    TAP_CHECK(strcmp(out, "bad token [jwt] here  forged") == 0,
+              "oauth: a JWT in a log message becomes [jwt], CR/LF become spaces");
+    hub_oauth_scrub("0123456789abcdefghij", out, 10);
+    TAP_CHECK(strlen(out) < 10, "oauth: the scrubbed copy fits its buffer");
+    TAP_CHECK(hub_oauth_url_ok("https://idp.example.test/") &&
+                  hub_oauth_url_ok("http://127.0.0.1:8080/jwks") &&
+                  !hub_oauth_url_ok("http://idp.example.test/") &&
+                  !hub_oauth_url_ok("http://127.0.0.1.evil.test/") && !hub_oauth_url_ok(NULL),
+              "oauth: https, or plain http only to this machine");
+    TAP_CHECK(hub_b64url_char('-') && hub_b64url_char('_') && !hub_b64url_char('+') &&
+                  !hub_b64url_char('/') && !hub_b64url_char('='),
+              "oauth: base64url characters");
+}
+
 int main(void)
 {
+    test_oauth();
     test_price_cost();
     test_price_parse();
     test_price_vendor();
