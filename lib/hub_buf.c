@@ -155,3 +155,17 @@ fail:
         b->data[start] = '\0';
     return false;
 }
+
+size_t hub_utf8_cut(const char *p, size_t len, size_t max)
+{
+    if (len <= max)
+        return len;
+    size_t n = max;
+    /* step back over continuation bytes (10xxxxxx) to the start of the split sequence */
+    size_t back = 0;
+    while (n > 0 && back < 4 && ((unsigned char)p[n] & 0xC0) == 0x80) {
+        n--;
+        back++;
+    }
+    return n;
+}

@@ -24,6 +24,9 @@ bool hub_buf_puts(hub_buf *b, const char *s);
 bool hub_buf_printf(hub_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Drops the first n bytes. */
 void hub_buf_consume(hub_buf *b, size_t n);
+/* How many bytes of p[0..len) to keep so that at most max are kept and no UTF-8 sequence is
+ * split (len when len <= max). */
+size_t hub_utf8_cut(const char *p, size_t len, size_t max);
 /* Appends s as a JSON string literal (with quotes, escaped). */
 bool hub_buf_json_str(hub_buf *b, const char *s);
 

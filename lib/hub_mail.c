@@ -92,21 +92,6 @@ end:
 
 /* ---- the message ---- */
 
-/* Bytes of s[0..n) that end on a UTF-8 character boundary (drops a cut character). */
-static size_t utf8_whole(const char *s, size_t n, bool cut)
-{
-    if (!cut)
-        return n;
-    size_t k = n;
-    while (k > 0 && ((unsigned char)s[k - 1] & 0xC0) == 0x80)
-        k--;
-    if (k == 0)
-        return 0;
-    unsigned char lead = (unsigned char)s[k - 1];
-    size_t want = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
-    return n - (k - 1) >= want ? n : k - 1;
-}
-
 /* The subject as one line: control characters → spaces, at most SUBJECT_MAX bytes (never
  * cutting a UTF-8 character); ASCII as it is, anything else as RFC 2047 base64 words of at
  * most 45 bytes each (75 characters a word), folded onto continuation lines. */
@@ -114,20 +99,19 @@ static bool put_subject(hub_buf *out, const char *subject)
 {
     char line[SUBJECT_MAX + 1];
     unsigned char enc[64];
-    size_t n = 0;
+    size_t n = hub_utf8_cut(subject, strlen(subject), SUBJECT_MAX);
     bool ascii = true;
-    for (const char *p = subject; *p != '\0' && n < SUBJECT_MAX; p++) {
-        unsigned char c = (unsigned char)*p;
-        line[n++] = c < 0x20 || c == 0x7f ? ' ' : (char)c;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)subject[i];
+        line[i] = c < 0x20 || c == 0x7f ? ' ' : (char)c;
         ascii = ascii && c < 0x80;
     }
-    n = utf8_whole(line, n, subject[n] != '\0');
     line[n] = '\0';
     if (ascii)
         return hub_buf_printf(out, "Subject: %s\r\n", line);
     bool ok = hub_buf_puts(out, "Subject:");
     for (size_t at = 0; ok && at < n;) {
-        size_t k = utf8_whole(line + at, n - at > 45 ? 45 : n - at, n - at > 45);
+        size_t k = hub_utf8_cut(line + at, n - at, 45);
         if (k == 0)
             k = n - at > 45 ? 45 : n - at; /* not UTF-8 at all: cut anywhere */
         EVP_EncodeBlock(enc, (const unsigned char *)line + at, (int)k);

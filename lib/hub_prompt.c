@@ -8,6 +8,8 @@
  */
 #include "hub_prompt.h"
 
+#include "hub_buf.h"
+
 #include "hub_audit.h"
 #include "hub_log.h"
 #include "hub_settings.h"
@@ -33,20 +35,6 @@ static const char SQL_RETENTION[] =
     "DELETE FROM usage_prompts WHERE ts < UTC_TIMESTAMP(3) - INTERVAL ? DAY LIMIT ?";
 
 /* ---- pure helpers ---- */
-
-size_t hub_prompt_cut(const char *p, size_t len, size_t max)
-{
-    if (len <= max)
-        return len;
-    size_t n = max;
-    /* step back over continuation bytes (10xxxxxx) to the start of the split sequence */
-    size_t back = 0;
-    while (n > 0 && back < 4 && ((unsigned char)p[n] & 0xC0) == 0x80) {
-        n--;
-        back++;
-    }
-    return n;
-}
 
 bool hub_prompt_id_ok(const char *s)
 {
@@ -122,7 +110,7 @@ bool hub_prompt_store(hub_db *db, const hub_keyring *kr, const hub_prompt_meta *
         snprintf(err, errsz, "malformed request id");
         goto end;
     }
-    size_t keep = hub_prompt_cut(body, len, max);
+    size_t keep = hub_utf8_cut(body, len, max);
     prompt_aad(m->request_id, aad);
     if (!hub_seal(kr, aad, (const unsigned char *)body, keep, &blob, &blen, &key_id)) {
         snprintf(err, errsz, "cannot seal the prompt with the master key");

@@ -32,9 +32,6 @@
 
 /* ---- pure helpers ---- */
 
-/* How many bytes of p[0..len) to keep so that at most max are kept and no UTF-8 sequence is
- * split (len when len <= max). */
-size_t hub_prompt_cut(const char *p, size_t len, size_t max);
 /* True when s looks like a request id: 36 characters of 0-9 a-f A-F and '-'. NULL: false. */
 bool hub_prompt_id_ok(const char *s);
 
@@ -61,7 +58,7 @@ typedef struct {
 } hub_prompt_meta;
 
 /*
- * Seals body[0..len) — cut to max bytes (hub_prompt_cut) — with the current key of kr under
+ * Seals body[0..len) — cut to max bytes (hub_utf8_cut) — with the current key of kr under
  * "prompt:<request id>" and inserts it (a second store of the same id changes nothing).
  * false on a sealing or database error; err (no body content) says why.
  */

@@ -386,19 +386,19 @@ static void test_prompt_helpers(void)
                      "y";                              /* an emoji is 4 bytes */
     const char *junk = "\x80\x80\x80\x80\x80\x80\x80"; /* continuation bytes only */
 
-    TAP_CHECK(hub_prompt_cut(ascii, 6, 10) == 6 && hub_prompt_cut(ascii, 6, 6) == 6 &&
-                  hub_prompt_cut(ascii, 6, 4) == 4 && hub_prompt_cut(ascii, 6, 0) == 0,
+    TAP_CHECK(hub_utf8_cut(ascii, 6, 10) == 6 && hub_utf8_cut(ascii, 6, 6) == 6 &&
+                  hub_utf8_cut(ascii, 6, 4) == 4 && hub_utf8_cut(ascii, 6, 0) == 0,
               "prompt cut: ASCII is cut at max, a short body is kept whole");
-    TAP_CHECK(hub_prompt_cut(e2, 4, 2) == 1 && hub_prompt_cut(e2, 4, 3) == 3 &&
-                  hub_prompt_cut(e2, 4, 1) == 1,
+    TAP_CHECK(hub_utf8_cut(e2, 4, 2) == 1 && hub_utf8_cut(e2, 4, 3) == 3 &&
+                  hub_utf8_cut(e2, 4, 1) == 1,
               "prompt cut: never inside a 2-byte character");
-    TAP_CHECK(hub_prompt_cut(e3, 4, 1) == 0 && hub_prompt_cut(e3, 4, 2) == 0 &&
-                  hub_prompt_cut(e3, 4, 3) == 3,
+    TAP_CHECK(hub_utf8_cut(e3, 4, 1) == 0 && hub_utf8_cut(e3, 4, 2) == 0 &&
+                  hub_utf8_cut(e3, 4, 3) == 3,
               "prompt cut: never inside a 3-byte character");
-    TAP_CHECK(hub_prompt_cut(e4, 5, 1) == 0 && hub_prompt_cut(e4, 5, 3) == 0 &&
-                  hub_prompt_cut(e4, 5, 4) == 4,
+    TAP_CHECK(hub_utf8_cut(e4, 5, 1) == 0 && hub_utf8_cut(e4, 5, 3) == 0 &&
+                  hub_utf8_cut(e4, 5, 4) == 4,
               "prompt cut: never inside a 4-byte character");
-    size_t j = hub_prompt_cut(junk, 7, 6);
+    size_t j = hub_utf8_cut(junk, 7, 6);
     TAP_CHECK(j <= 6 && j >= 2, "prompt cut: invalid UTF-8 steps back at most 4 bytes");
 
     TAP_CHECK(hub_prompt_id_ok("0b6c1a5e-2f3d-4e7a-9b8c-1d2e3f4a5b6c") &&
