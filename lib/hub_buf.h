@@ -24,6 +24,14 @@ bool hub_buf_puts(hub_buf *b, const char *s);
 bool hub_buf_printf(hub_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Drops the first n bytes. */
 void hub_buf_consume(hub_buf *b, size_t n);
+/* The value of one hex digit (either case), or -1. */
+static inline int hub_hex_digit(int c)
+{
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
+}
 /* How many bytes of p[0..len) to keep so that at most max are kept and no UTF-8 sequence is
  * split (len when len <= max). */
 size_t hub_utf8_cut(const char *p, size_t len, size_t max);

@@ -11,6 +11,8 @@
  */
 #include "hub_cgi.h"
 
+#include "hub_buf.h"
+
 #include "hub_error.h"
 
 #include <stdint.h>
@@ -59,17 +61,6 @@ static bool utf8_valid(const unsigned char *p, size_t n)
         i += extra + 1;
     }
     return true;
-}
-
-static int hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
 }
 
 static void set_err(char *err, size_t errsz, const char *msg)
@@ -137,8 +128,8 @@ static const char *decode_part(const char *s, size_t len, bool is_name, char *ds
         } else if (c == '%') {
             if (len - i < 3)
                 return "truncated %-escape";
-            int hi = hexval((unsigned char)s[i + 1]);
-            int lo = hexval((unsigned char)s[i + 2]);
+            int hi = hub_hex_digit((unsigned char)s[i + 1]);
+            int lo = hub_hex_digit((unsigned char)s[i + 2]);
             if (hi < 0 || lo < 0)
                 return "invalid %-escape";
             c = (unsigned char)(hi * 16 + lo);

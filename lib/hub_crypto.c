@@ -14,6 +14,8 @@
  */
 #include "hub_crypto.h"
 
+#include "hub_buf.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -69,18 +71,6 @@ void hub_hex(const unsigned char *in, size_t n, char *out)
         out[2 * i + 1] = digits[in[i] & 0x0f];
     }
     out[2 * n] = '\0';
-}
-
-/* Value of one hex digit (either case), or -1. */
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
 }
 
 /* ---- keyring in memory ---------------------------------------------------------------- */
@@ -167,8 +157,8 @@ static int parse_key_line(const char *line, size_t len, hub_master_key *out)
     if (len - i != 2 * HUB_KEY_BYTES)
         return -1;
     for (size_t k = 0; k < HUB_KEY_BYTES; k++) {
-        int hi = hex_value(line[i + 2 * k]);
-        int lo = hex_value(line[i + 2 * k + 1]);
+        int hi = hub_hex_digit((unsigned char)line[i + 2 * k]);
+        int lo = hub_hex_digit((unsigned char)line[i + 2 * k + 1]);
         if (hi < 0 || lo < 0)
             return -1;
         out->key[k] = (unsigned char)((hi << 4) | lo);

@@ -18,6 +18,8 @@
  */
 #include "hub_json.h"
 
+#include "hub_buf.h"
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -144,17 +146,10 @@ static bool read_hex4(const unsigned char *p, size_t avail, unsigned *out)
     if (avail < 4)
         return false;
     for (size_t k = 0; k < 4; k++) {
-        unsigned char c = p[k];
-        unsigned d;
-        if (c >= '0' && c <= '9')
-            d = (unsigned)(c - '0');
-        else if (c >= 'a' && c <= 'f')
-            d = (unsigned)(c - 'a' + 10);
-        else if (c >= 'A' && c <= 'F')
-            d = (unsigned)(c - 'A' + 10);
-        else
+        int d = hub_hex_digit(p[k]);
+        if (d < 0)
             return false;
-        v = v * 16 + d;
+        v = v * 16 + (unsigned)d;
     }
     *out = v;
     return true;
