@@ -175,13 +175,7 @@ hub_err hub_xl_anthropic_response(json_object *answer, const char *id, const cha
         json_object_object_add(usage, "prompt_tokens_details", details);
     }
 
-    o = json_object_new_object();
-    json_object_object_add(o, "id", json_object_new_string(id ? id : ""));
-    json_object_object_add(o, "object", json_object_new_string("chat.completion"));
-    json_object_object_add(o, "created", json_object_new_int64(hub_xl_now()));
-    json_object_object_add(o, "model", json_object_new_string(model ? model : ""));
-    json_object_object_add(o, "choices", choices);
-    json_object_object_add(o, "usage", usage);
+    o = hub_xl_completion_new(id, model, choices, usage);
     *out = o; /* ownership passes to the caller */
 end:
     json_object_put(calls);

@@ -269,16 +269,9 @@ hub_err hub_xl_gemini_response(json_object *answer, const char *id, const char *
     json_object_array_sort(choices, by_index);
     read_usage(um, u);
     json_object *usage = usage_object(um, u);
-    o = json_object_new_object();
-    json_object_object_add(o, "id", json_object_new_string(id ? id : ""));
-    json_object_object_add(o, "object", json_object_new_string("chat.completion"));
-    json_object_object_add(o, "created", json_object_new_int64(hub_xl_now()));
-    json_object_object_add(o, "model", json_object_new_string(model ? model : ""));
-    json_object_object_add(o, "choices", choices);
-    choices = NULL;
-    if (usage != NULL)
-        json_object_object_add(o, "usage", usage);
-    *out = o; /* ownership to the caller */
+    o = hub_xl_completion_new(id, model, choices, usage);
+    choices = NULL; /* owned by o */
+    *out = o;       /* ownership to the caller */
     rc = HUB_OK;
 end:
     json_object_put(choices);

@@ -80,6 +80,20 @@ long long hub_xl_now(void)
     return (long long)time(NULL);
 }
 
+json_object *hub_xl_completion_new(const char *id, const char *model, json_object *choices,
+                                   json_object *usage)
+{
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "id", json_object_new_string(id ? id : ""));
+    json_object_object_add(o, "object", json_object_new_string("chat.completion"));
+    json_object_object_add(o, "created", json_object_new_int64(hub_xl_now()));
+    json_object_object_add(o, "model", json_object_new_string(model ? model : ""));
+    json_object_object_add(o, "choices", choices);
+    if (usage != NULL)
+        json_object_object_add(o, "usage", usage);
+    return o;
+}
+
 json_object *hub_xl_chunk_new(const char *id, const char *model, json_object **delta)
 {
     json_object *c = json_object_new_object();

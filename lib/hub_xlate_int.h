@@ -27,6 +27,10 @@ json_object *hub_xl_get(json_object *o, const char *key, json_type t);
 const char *hub_xl_str(json_object *o, const char *key);
 /* Seconds since the epoch. */
 long long hub_xl_now(void);
+/* An OpenAI chat.completion {id, object, created, model, choices, usage} (new; takes choices
+ * and usage; usage NULL: none). */
+json_object *hub_xl_completion_new(const char *id, const char *model, json_object *choices,
+                                   json_object *usage);
 /* Builds an OpenAI chat.completion.chunk skeleton {id, object, created, model, choices:[{index:0,
  * delta:{}, finish_reason:null}]} (new); *delta gets the (borrowed) delta object. */
 json_object *hub_xl_chunk_new(const char *id, const char *model, json_object **delta);
