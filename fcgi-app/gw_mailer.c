@@ -19,6 +19,7 @@
 struct gw_mailer {
     const hub_config *cfg; /* borrowed */
     hub_db *db;            /* owned */
+    hub_mail_rcpts to;     /* alert_email_to, parsed at start */
     pthread_t tid;
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -47,7 +48,7 @@ static void *mailer_main(void *arg)
     int wait = MAILER_POLL_MS;
     while (!nap(m, wait)) {
         char err[300] = "";
-        int n = hub_alert_mail_pass(m->db, m->cfg, 20, err, sizeof(err));
+        int n = hub_alert_mail_pass(m->db, m->cfg, &m->to, 20, err, sizeof(err));
         wait = MAILER_POLL_MS;
         if (n == -2) {
             HUB_WARN_RL("budget alert mail: %s (retrying)", err);
@@ -69,9 +70,14 @@ gw_mailer *gw_mailer_start(const hub_config *cfg)
     if (m == NULL)
         goto end;
     m->cfg = cfg;
-    m->db = hub_db_new(cfg);
     pthread_mutex_init(&m->mu, NULL);
     pthread_cond_init(&m->cv, NULL);
+    char err[200];
+    if (!hub_mail_rcpts_parse(cfg->alert_email_to, &m->to, err, sizeof(err))) {
+        HUB_ERROR("alert_email_to: %s; budget alerts are not mailed", err);
+        goto end;
+    }
+    m->db = hub_db_new(cfg);
     if (m->db == NULL || pthread_create(&m->tid, NULL, mailer_main, m) != 0) {
         HUB_ERROR("cannot start the budget alert mailer");
         goto end;

@@ -104,16 +104,12 @@ static bool mail_one(hub_db *db, const hub_dbres *r, int i, const hub_mail_relay
     return sent;
 }
 
-int hub_alert_mail_pass(hub_db *db, const hub_config *cfg, int max, char *err, size_t errsz)
+int hub_alert_mail_pass(hub_db *db, const hub_config *cfg, const hub_mail_rcpts *to, int max,
+                        char *err, size_t errsz)
 {
     hub_dbres r = {0};
-    hub_mail_rcpts to;
     hub_mail_relay relay = {cfg->smtp_url, cfg->smtp_from, cfg->smtp_user, cfg->smtp_password};
     int mailed = -1;
-    if (!hub_mail_rcpts_parse(cfg->alert_email_to, &to, err, errsz)) {
-        mailed = -2;
-        goto end;
-    }
     hub_dbp lim = DB_INT(max < 1 || max > ROWS_MAX ? ROWS_MAX : max);
     if (!hub_db_exec(db, SQL_PENDING, &lim, 1, &r, NULL, NULL)) {
         snprintf(err, errsz, "%s", hub_db_error(db));
@@ -130,7 +126,7 @@ int hub_alert_mail_pass(hub_db *db, const hub_config *cfg, int max, char *err, s
         }
         if (claimed == 0)
             continue; /* another gateway has it, or a 100 % mail covered it */
-        if (!mail_one(db, &r, i, &relay, &to, err, errsz)) {
+        if (!mail_one(db, &r, i, &relay, to, err, errsz)) {
             /* give it back: the next pass (of any gateway) retries */
             hub_db_exec(db, SQL_RELEASE, &id, 1, NULL, NULL, NULL);
             mailed = -2;
@@ -138,7 +134,7 @@ int hub_alert_mail_pass(hub_db *db, const hub_config *cfg, int max, char *err, s
         }
         HUB_INFO("budget alert mailed: %s #%s reached %s%% (%s, %d recipients)",
                  hub_dbres_get(&r, i, 1), hub_dbres_get(&r, i, 2), hub_dbres_get(&r, i, 5),
-                 hub_dbres_get(&r, i, 4), to.n);
+                 hub_dbres_get(&r, i, 4), to->n);
         mailed++;
     }
 end:

@@ -13,14 +13,17 @@
 
 #include "hub_config.h"
 #include "hub_db.h"
+#include "hub_mail.h"
 
 /* True when hub.conf asks for alert mail (smtp_url and alert_email_to set). */
 bool hub_alert_mail_enabled(const hub_config *cfg);
 
 /*
- * Mails up to max pending alerts. Returns how many were mailed, or -1 when the database
- * failed, or -2 when the relay failed (err says why; the alert stays pending).
+ * Mails up to max pending alerts to `to` (alert_email_to, parsed once by the caller with
+ * hub_mail_rcpts_parse). Returns how many were mailed, or -1 when the database failed, or -2
+ * when the relay failed (err says why; the alert stays pending).
  */
-int hub_alert_mail_pass(hub_db *db, const hub_config *cfg, int max, char *err, size_t errsz);
+int hub_alert_mail_pass(hub_db *db, const hub_config *cfg, const hub_mail_rcpts *to, int max,
+                        char *err, size_t errsz);
 
 #endif

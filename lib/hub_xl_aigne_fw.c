@@ -310,7 +310,8 @@ static json_object *usage_obj(long long in, long long out)
     return u;
 }
 
-/* The arguments text of a tool call as an object (new; {} when it is not a JSON object). */
+/* The object a text holds — a tool call's arguments, a JSON answer — (new; {} when it is not
+ * a JSON object). */
 static json_object *args_obj(const char *text)
 {
     json_object *o = text != NULL && text[0] != '\0' ? json_tokener_parse(text) : NULL;
@@ -330,12 +331,6 @@ static json_object *call_obj(const char *id, const char *name, const char *args)
     set(c, "type", json_object_new_string("function"));
     set(c, "function", f);
     return c;
-}
-
-/* A JSON answer: the object the text holds, else {} (new). */
-static json_object *json_answer(const char *text)
-{
-    return args_obj(text);
 }
 
 hub_err hub_xl_in_aigne_fw_response(json_object *oai, bool json, json_object **out, char *err,
@@ -364,7 +359,7 @@ hub_err hub_xl_in_aigne_fw_response(json_object *oai, bool json, json_object **o
     }
     json_object *o = json_object_new_object();
     if (json)
-        set(o, "json", json_answer(text.data));
+        set(o, "json", args_obj(text.data));
     else if (text.len > 0 || calls == NULL)
         set(o, "text", json_object_new_string(text.len > 0 ? text.data : ""));
     hub_buf_free(&text);
@@ -483,7 +478,7 @@ hub_err hub_xl_in_aigne_fw_stream_finish(hub_xl_aigne_fw_stream *st, const hub_x
 {
     hub_err rc = HUB_OK;
     if (st->json)
-        rc = event(out, "json", "json", json_answer(st->text.data));
+        rc = event(out, "json", "json", args_obj(st->text.data));
     if (rc == HUB_OK && st->calls.n > 0) {
         json_object *arr = json_object_new_array();
         for (size_t k = 0; k < st->calls.n; k++) {
