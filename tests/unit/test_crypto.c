@@ -6,6 +6,7 @@
  * keyring save/load in a private temp dir (file mode, strict-mode permission rules,
  * malformed lines) and a key-rotation scenario. Prints TAP lines (tap.h).
  */
+#include "hub_buf.h"
 #include "hub_crypto.h"
 #include "hub_prompt.h"
 #include "tap.h"
